@@ -1,0 +1,198 @@
+//! `key`, `cert`, `ca` (and `passphrase`): our own certificates and keys, paired by
+//! public key, plus the trusted CA list.
+
+use crate::cert::{first_element, next_tlv, CertView};
+use crate::pem::{self, PemBlock};
+use crate::{ContextError, SecureContextOptions};
+use rustls::pki_types::{
+    CertificateDer, PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer,
+};
+use rustls::sign::CertifiedKey;
+use rustls::SignatureScheme;
+use std::sync::Arc;
+
+/// Our certificate chains with their keys, in the order the keys were given.
+#[derive(Debug)]
+pub(crate) struct Credentials {
+    pub(crate) keys: Vec<Arc<CertifiedKey>>,
+}
+
+impl Credentials {
+    /// Pairs every `key` with the `cert` chain whose leaf holds its public key.
+    pub(crate) fn load(
+        options: &SecureContextOptions,
+        ca: &[CertificateDer<'static>],
+    ) -> Result<Self, ContextError> {
+        let mut chains = Vec::new();
+        for text in &options.certs {
+            let chain = certificates(text, "cert")?;
+            if chain.is_empty() {
+                return Err(ContextError::new("cert", "no PEM certificate found"));
+            }
+            chains.push(chain);
+        }
+        let mut keys = Vec::new();
+        for input in &options.keys {
+            let passphrase = input
+                .passphrase
+                .as_deref()
+                .or(options.passphrase.as_deref());
+            let der = private_key(&input.pem, passphrase)?;
+            let signing_key = rustls::crypto::ring::sign::any_supported_type(&der)
+                .map_err(|e| match rsa_modulus_bits(&der) {
+                    Some(bits) if bits < 2048 => ContextError::new(
+                        "key",
+                        format!(
+                            "RSA key of {bits} bits is too small: rustls (ring) needs 2048 bits or more"
+                        ),
+                    ),
+                    _ => ContextError::with_source("key", "unsupported private key type", e),
+                })?;
+            let public = signing_key.public_key().ok_or_else(|| {
+                ContextError::new("key", "cannot derive the public key of this private key")
+            })?;
+            if chains.is_empty() {
+                continue;
+            }
+            let Some(chain) = chains.iter().find(|chain| {
+                CertView::parse(chain[0].as_ref()).is_some_and(|v| v.spki == public.as_ref())
+            }) else {
+                return Err(ContextError::new(
+                    "key",
+                    "key values mismatch: no `cert` holds this key's public key",
+                ));
+            };
+            let chain = complete_chain(chain.clone(), ca);
+            keys.push(Arc::new(CertifiedKey::new(chain, signing_key)));
+        }
+        for chain in &chains {
+            if let Some(bits) = CertView::parse(chain[0].as_ref()).and_then(|v| v.rsa_bits) {
+                if bits < 2048 {
+                    return Err(ContextError::new(
+                        "cert",
+                        format!(
+                            "RSA key of {bits} bits is too small: rustls (ring) needs 2048 bits or more"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(Self { keys })
+    }
+
+    /// The first credential whose key can sign with one of `schemes`.
+    pub(crate) fn choose(&self, schemes: &[SignatureScheme]) -> Option<Arc<CertifiedKey>> {
+        self.keys
+            .iter()
+            .find(|ck| ck.key.choose_scheme(schemes).is_some())
+            .cloned()
+    }
+}
+
+/// Appends issuers from `ca` while the chain's top is not self-issued: Node (OpenSSL)
+/// sends the chain it can build from the trusted certificates when `cert` is a leaf.
+fn complete_chain(
+    mut chain: Vec<CertificateDer<'static>>,
+    ca: &[CertificateDer<'static>],
+) -> Vec<CertificateDer<'static>> {
+    while chain.len() < 10 {
+        let Some(top) = chain.last().and_then(|c| CertView::parse(c.as_ref())) else {
+            break;
+        };
+        if top.is_self_issued() {
+            break;
+        }
+        let issuer = ca.iter().find(|c| {
+            CertView::parse(c.as_ref()).is_some_and(|v| v.subject == top.issuer)
+                && !chain.contains(c)
+        });
+        match issuer {
+            Some(issuer) => chain.push(issuer.clone()),
+            None => break,
+        }
+    }
+    chain
+}
+
+/// Every certificate of a PEM text, in order.
+pub(crate) fn certificates(
+    text: &[u8],
+    option: &'static str,
+) -> Result<Vec<CertificateDer<'static>>, ContextError> {
+    let blocks = pem::parse(text).map_err(|e| ContextError::with_source(option, "bad PEM", e))?;
+    blocks
+        .iter()
+        .filter(|b| pem::is_certificate_label(&b.label))
+        .map(|b| {
+            let der = first_element(&b.der)
+                .filter(|der| CertView::parse(der).is_some())
+                .ok_or_else(|| ContextError::new(option, "PEM certificate is not valid X.509"))?;
+            Ok(CertificateDer::from(der.to_vec()))
+        })
+        .collect()
+}
+
+/// `ca`: every certificate of every text.
+pub(crate) fn load_ca(texts: &[Vec<u8>]) -> Result<Vec<CertificateDer<'static>>, ContextError> {
+    let mut all = Vec::new();
+    for text in texts {
+        let certs = certificates(text, "ca")?;
+        if certs.is_empty() {
+            return Err(ContextError::new("ca", "no PEM certificate found"));
+        }
+        all.extend(certs);
+    }
+    Ok(all)
+}
+
+/// The private key of a PEM text.
+fn private_key(
+    text: &[u8],
+    passphrase: Option<&str>,
+) -> Result<PrivateKeyDer<'static>, ContextError> {
+    let blocks = pem::parse(text).map_err(|e| ContextError::with_source("key", "bad PEM", e))?;
+    let block: &PemBlock = blocks
+        .iter()
+        .find(|b| pem::is_private_key_label(&b.label))
+        .ok_or_else(|| ContextError::new("key", "no PEM private key found"))?;
+    let encrypted = block.label == "ENCRYPTED PRIVATE KEY"
+        || block.headers.iter().any(|(name, _)| name == "DEK-Info");
+    if encrypted {
+        let _ = passphrase;
+        return Err(ContextError::new(
+            "key",
+            "encrypted private keys are not supported yet",
+        ));
+    }
+    let der = block.der.clone();
+    Ok(match block.label.as_str() {
+        "RSA PRIVATE KEY" => PrivateKeyDer::Pkcs1(PrivatePkcs1KeyDer::from(der)),
+        "EC PRIVATE KEY" => PrivateKeyDer::Sec1(PrivateSec1KeyDer::from(der)),
+        _ => PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der)),
+    })
+}
+
+/// The modulus size of an RSA private key, to explain why ring refused it.
+fn rsa_modulus_bits(key: &PrivateKeyDer<'_>) -> Option<usize> {
+    let pkcs1 = match key {
+        PrivateKeyDer::Pkcs1(k) => k.secret_pkcs1_der(),
+        PrivateKeyDer::Pkcs8(k) => {
+            // PrivateKeyInfo ::= SEQUENCE { version, algorithm, privateKey OCTET STRING }
+            let (info, _) = next_tlv(k.secret_pkcs8_der())?;
+            let (_version, rest) = next_tlv(info.contents)?;
+            let (_alg, rest) = next_tlv(rest)?;
+            let (octets, _) = next_tlv(rest)?;
+            octets.contents
+        }
+        _ => return None,
+    };
+    // RSAPrivateKey ::= SEQUENCE { version, modulus INTEGER, ... }
+    let (seq, _) = next_tlv(pkcs1)?;
+    let (_version, rest) = next_tlv(seq.contents)?;
+    let (modulus, _) = next_tlv(rest)?;
+    let digits = modulus.contents;
+    let leading = digits.iter().take_while(|b| **b == 0).count();
+    let significant = &digits[leading..];
+    let top = *significant.first()?;
+    Some((significant.len() - 1) * 8 + (8 - top.leading_zeros() as usize))
+}

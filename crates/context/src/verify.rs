@@ -1,0 +1,478 @@
+//! Peer certificate trust, the way Node (OpenSSL) decides `authorized` and
+//! `authorizationError`.
+//!
+//! rustls is told to accept any certificate chain but always to check the handshake
+//! signatures against the peer's key ([`HandshakeVerifier`]). The chain itself is judged
+//! once, after the handshake, by [`Trust::verify`], which yields OpenSSL's error code.
+//! That is Node's model too: OpenSSL's verify callback accepts everything and
+//! `TLSSocket` reads `verifyError()` when the handshake is done, then destroys the
+//! socket when `rejectUnauthorized` is set.
+
+use crate::cert::CertView;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::WebPkiSupportedAlgorithms;
+use rustls::pki_types::TrustAnchor;
+use rustls::pki_types::{CertificateDer, ServerName, SubjectPublicKeyInfoDer, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{
+    CertificateError, DigitallySignedStruct, DistinguishedName, PeerMisbehaved, SignatureScheme,
+};
+use std::fmt;
+use webpki::{EndEntityCert, KeyUsage};
+
+/// An OpenSSL X.509 verification result code, as Node reports it in
+/// `authorizationError` and in `err.code`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum VerifyCode {
+    /// `UNABLE_TO_GET_ISSUER_CERT`: also what Node reports when a requested client
+    /// certificate was not sent.
+    UnableToGetIssuerCert,
+    /// `UNABLE_TO_GET_ISSUER_CERT_LOCALLY`
+    UnableToGetIssuerCertLocally,
+    /// `UNABLE_TO_VERIFY_LEAF_SIGNATURE`
+    UnableToVerifyLeafSignature,
+    /// `DEPTH_ZERO_SELF_SIGNED_CERT`
+    DepthZeroSelfSignedCert,
+    /// `SELF_SIGNED_CERT_IN_CHAIN`
+    SelfSignedCertInChain,
+    /// `CERT_HAS_EXPIRED`
+    CertHasExpired,
+    /// `CERT_NOT_YET_VALID`
+    CertNotYetValid,
+    /// `CERT_REVOKED`
+    CertRevoked,
+    /// `UNABLE_TO_GET_CRL`
+    UnableToGetCrl,
+    /// `CERT_SIGNATURE_FAILURE`
+    CertSignatureFailure,
+    /// `INVALID_PURPOSE`
+    InvalidPurpose,
+    /// `PATH_LENGTH_EXCEEDED`
+    PathLengthExceeded,
+    /// `INVALID_CA`
+    InvalidCa,
+    /// `CERT_REJECTED`
+    CertRejected,
+}
+
+impl VerifyCode {
+    /// Node's code string, e.g. `DEPTH_ZERO_SELF_SIGNED_CERT`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::UnableToGetIssuerCert => "UNABLE_TO_GET_ISSUER_CERT",
+            Self::UnableToGetIssuerCertLocally => "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+            Self::UnableToVerifyLeafSignature => "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+            Self::DepthZeroSelfSignedCert => "DEPTH_ZERO_SELF_SIGNED_CERT",
+            Self::SelfSignedCertInChain => "SELF_SIGNED_CERT_IN_CHAIN",
+            Self::CertHasExpired => "CERT_HAS_EXPIRED",
+            Self::CertNotYetValid => "CERT_NOT_YET_VALID",
+            Self::CertRevoked => "CERT_REVOKED",
+            Self::UnableToGetCrl => "UNABLE_TO_GET_CRL",
+            Self::CertSignatureFailure => "CERT_SIGNATURE_FAILURE",
+            Self::InvalidPurpose => "INVALID_PURPOSE",
+            Self::PathLengthExceeded => "PATH_LENGTH_EXCEEDED",
+            Self::InvalidCa => "INVALID_CA",
+            Self::CertRejected => "CERT_REJECTED",
+        }
+    }
+
+    /// OpenSSL 3's text for the code, which Node uses as the error message.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::UnableToGetIssuerCert => "unable to get issuer certificate",
+            Self::UnableToGetIssuerCertLocally => "unable to get local issuer certificate",
+            Self::UnableToVerifyLeafSignature => "unable to verify the first certificate",
+            Self::DepthZeroSelfSignedCert => "self-signed certificate",
+            Self::SelfSignedCertInChain => "self-signed certificate in certificate chain",
+            Self::CertHasExpired => "certificate has expired",
+            Self::CertNotYetValid => "certificate is not yet valid",
+            Self::CertRevoked => "certificate revoked",
+            Self::UnableToGetCrl => "unable to get certificate CRL",
+            Self::CertSignatureFailure => "certificate signature failure",
+            Self::InvalidPurpose => "unsupported certificate purpose",
+            Self::PathLengthExceeded => "path length constraint exceeded",
+            Self::InvalidCa => "invalid CA certificate",
+            Self::CertRejected => "certificate rejected",
+        }
+    }
+}
+
+impl fmt::Display for VerifyCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl std::error::Error for VerifyCode {}
+
+/// Which end of the connection a certificate must be good for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// A server's certificate, judged by a client.
+    Server,
+    /// A client's certificate, judged by a server.
+    Client,
+}
+
+/// The certificates a context trusts: its `ca` option, or the Mozilla roots.
+#[derive(Debug)]
+pub(crate) struct Trust {
+    /// The configured `ca` certificates (DER), empty when the defaults are used.
+    ca: Vec<CertificateDer<'static>>,
+    anchors: Vec<TrustAnchor<'static>>,
+    hints: Vec<DistinguishedName>,
+    algs: WebPkiSupportedAlgorithms,
+}
+
+impl Trust {
+    /// Trust exactly `ca` (Node: a given `ca` replaces the default roots).
+    pub(crate) fn from_ca(
+        ca: Vec<CertificateDer<'static>>,
+        algs: WebPkiSupportedAlgorithms,
+    ) -> Self {
+        let anchors = ca
+            .iter()
+            .filter_map(|c| webpki::anchor_from_trusted_cert(c).ok())
+            .map(|a| a.to_owned())
+            .collect();
+        let hints = ca
+            .iter()
+            .filter_map(|c| CertView::parse(c.as_ref()).map(|v| v.subject.to_vec()))
+            .map(DistinguishedName::from)
+            .collect();
+        Self {
+            ca,
+            anchors,
+            hints,
+            algs,
+        }
+    }
+
+    /// Trust the Mozilla root list (webpki-roots), like Node's bundled roots.
+    pub(crate) fn default_roots(algs: WebPkiSupportedAlgorithms) -> Self {
+        Self {
+            ca: Vec::new(),
+            anchors: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+            hints: Vec::new(),
+            algs,
+        }
+    }
+
+    /// The subjects of the `ca` certificates: a server's list of acceptable client CAs.
+    pub(crate) fn hints(&self) -> &[DistinguishedName] {
+        &self.hints
+    }
+
+    /// Judges a peer's chain (leaf first) at `now`.
+    pub(crate) fn verify(
+        &self,
+        chain: &[CertificateDer<'_>],
+        now: UnixTime,
+        purpose: Purpose,
+    ) -> Result<(), VerifyCode> {
+        let Some(leaf_der) = chain.first() else {
+            return Err(VerifyCode::UnableToGetIssuerCert);
+        };
+        let Some(leaf) = CertView::parse(leaf_der.as_ref()) else {
+            return Err(VerifyCode::CertRejected);
+        };
+        // Node accepts a certificate that is itself listed in `ca`, whatever its
+        // version or CA flag (the spec's self-signed example).
+        if self.ca.iter().any(|c| c.as_ref() == leaf.der) {
+            return leaf.check_validity(now);
+        }
+        // A leaf issued directly by a `ca` certificate: checked here so X.509 v1
+        // leaves and issuers work as in OpenSSL.
+        for ca in &self.ca {
+            let Some(issuer) = CertView::parse(ca.as_ref()) else {
+                continue;
+            };
+            if issuer.subject == leaf.issuer && leaf.is_signed_by(&issuer, self.algs.all) {
+                leaf.check_validity(now)?;
+                return issuer.check_validity(now);
+            }
+        }
+        let Ok(end_entity) = EndEntityCert::try_from(leaf_der) else {
+            return Err(self.classify_unknown(chain));
+        };
+        let usage = match purpose {
+            Purpose::Server => KeyUsage::server_auth(),
+            Purpose::Client => KeyUsage::client_auth(),
+        };
+        let intermediates = chain.get(1..).unwrap_or_default();
+        match end_entity.verify_for_usage(
+            self.algs.all,
+            &self.anchors,
+            intermediates,
+            now,
+            usage,
+            None,
+            None,
+        ) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(self.map_webpki(e, chain)),
+        }
+    }
+
+    fn map_webpki(&self, err: webpki::Error, chain: &[CertificateDer<'_>]) -> VerifyCode {
+        use webpki::Error as E;
+        match err {
+            E::CertExpired { .. } => VerifyCode::CertHasExpired,
+            E::CertNotValidYet { .. } => VerifyCode::CertNotYetValid,
+            E::CertRevoked => VerifyCode::CertRevoked,
+            E::UnknownRevocationStatus => VerifyCode::UnableToGetCrl,
+            E::InvalidSignatureForPublicKey => VerifyCode::CertSignatureFailure,
+            E::RequiredEkuNotFoundContext(_) => VerifyCode::InvalidPurpose,
+            E::PathLenConstraintViolated => VerifyCode::PathLengthExceeded,
+            E::EndEntityUsedAsCa => VerifyCode::InvalidCa,
+            _ => self.classify_unknown(chain),
+        }
+    }
+
+    /// webpki says "unknown issuer" for every path failure; OpenSSL tells them apart by
+    /// the shape of the chain.
+    fn classify_unknown(&self, chain: &[CertificateDer<'_>]) -> VerifyCode {
+        let views: Vec<CertView<'_>> = chain
+            .iter()
+            .filter_map(|c| CertView::parse(c.as_ref()))
+            .collect();
+        match views.as_slice() {
+            [leaf] if leaf.is_self_issued() => VerifyCode::DepthZeroSelfSignedCert,
+            [_] | [] => VerifyCode::UnableToVerifyLeafSignature,
+            [.., top] if top.is_self_issued() => VerifyCode::SelfSignedCertInChain,
+            _ => VerifyCode::UnableToGetIssuerCertLocally,
+        }
+    }
+}
+
+/// The verifier rustls sees: it leaves the chain to [`Trust::verify`] (run once the
+/// handshake is done, so Node's `rejectUnauthorized` semantics apply), but always checks
+/// that the peer's handshake signature was made with its certificate's key. It reads
+/// the key itself, so X.509 v1 certificates work too.
+#[derive(Debug)]
+pub(crate) struct HandshakeVerifier {
+    pub(crate) algs: WebPkiSupportedAlgorithms,
+    pub(crate) hints: Vec<DistinguishedName>,
+    pub(crate) offer_client_auth: bool,
+    pub(crate) client_auth_mandatory: bool,
+}
+
+impl HandshakeVerifier {
+    fn verify_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+        tls13: bool,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let view = CertView::parse(cert.as_ref()).ok_or(rustls::Error::InvalidCertificate(
+            CertificateError::BadEncoding,
+        ))?;
+        if tls13 {
+            let spki = SubjectPublicKeyInfoDer::from(view.spki);
+            return rustls::crypto::verify_tls13_signature_with_raw_key(
+                message, &spki, dss, &self.algs,
+            );
+        }
+        let candidates = self
+            .algs
+            .mapping
+            .iter()
+            .find(|(scheme, _)| *scheme == dss.scheme)
+            .map(|(_, algs)| *algs)
+            .ok_or(PeerMisbehaved::SignedHandshakeWithUnadvertisedSigScheme)?;
+        let alg = candidates
+            .iter()
+            .find(|alg| *alg.public_key_alg_id() == *view.spki_alg)
+            .ok_or(rustls::Error::InvalidCertificate(
+                CertificateError::BadSignature,
+            ))?;
+        alg.verify_signature(view.spki_key, message, dss.signature())
+            .map(|()| HandshakeSignatureValid::assertion())
+            .map_err(|_| rustls::Error::InvalidCertificate(CertificateError::BadSignature))
+    }
+}
+
+impl ServerCertVerifier for HandshakeVerifier {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.verify_signature(message, cert, dss, false)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.verify_signature(message, cert, dss, true)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algs.supported_schemes()
+    }
+}
+
+impl ClientCertVerifier for HandshakeVerifier {
+    fn offer_client_auth(&self) -> bool {
+        self.offer_client_auth
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        self.client_auth_mandatory
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &self.hints
+    }
+
+    fn verify_client_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        Ok(ClientCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.verify_signature(message, cert, dss, false)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.verify_signature(message, cert, dss, true)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algs.supported_schemes()
+    }
+}
+
+/// Node's `checkServerIdentity(hostname, cert)`, on the two fields it reads: the
+/// certificate's `subjectaltname` text and its subject CNs. `Err` holds Node's reason
+/// text, which follows "Hostname/IP does not match certificate's altnames: ".
+pub fn check_server_identity(
+    hostname: &str,
+    subjectaltname: Option<&str>,
+    subject_cn: &[String],
+) -> Result<(), String> {
+    let mut dns_names = Vec::new();
+    let mut ips = Vec::new();
+    if let Some(alt) = subjectaltname.filter(|s| !s.is_empty()) {
+        for name in alt.split(", ") {
+            if let Some(dns) = name.strip_prefix("DNS:") {
+                dns_names.push(dns);
+            } else if let Some(ip) = name.strip_prefix("IP Address:") {
+                ips.push(canonical_ip(ip));
+            }
+        }
+    }
+    let hostname = hostname.strip_suffix('.').unwrap_or(hostname);
+    if let Ok(ip) = hostname.parse::<std::net::IpAddr>() {
+        let ip = ip.to_string();
+        if ips.iter().any(|i| *i == ip) {
+            return Ok(());
+        }
+        return Err(format!(
+            "IP: {hostname} is not in the cert's list: {}",
+            ips.join(", ")
+        ));
+    }
+    if dns_names.is_empty() && subject_cn.is_empty() {
+        return Err("Cert does not contain a DNS name".to_string());
+    }
+    let host_parts = split_host(hostname);
+    if !dns_names.is_empty() {
+        if dns_names.iter().any(|p| host_matches(&host_parts, p)) {
+            return Ok(());
+        }
+        return Err(format!(
+            "Host: {hostname}. is not in the cert's altnames: {}",
+            subjectaltname.unwrap_or_default()
+        ));
+    }
+    if subject_cn.iter().any(|p| host_matches(&host_parts, p)) {
+        return Ok(());
+    }
+    Err(format!(
+        "Host: {hostname}. is not cert's CN: {}",
+        subject_cn.join(",")
+    ))
+}
+
+fn canonical_ip(text: &str) -> String {
+    text.parse::<std::net::IpAddr>()
+        .map(|ip| ip.to_string())
+        .unwrap_or_else(|_| text.to_string())
+}
+
+fn split_host(host: &str) -> Vec<String> {
+    host.strip_suffix('.')
+        .unwrap_or(host)
+        .to_ascii_lowercase()
+        .split('.')
+        .map(str::to_string)
+        .collect()
+}
+
+/// Node's `check(hostParts, pattern, wildcards = true)`.
+fn host_matches(host_parts: &[String], pattern: &str) -> bool {
+    if pattern.is_empty() {
+        return false;
+    }
+    let pattern_parts = split_host(pattern);
+    if host_parts.len() != pattern_parts.len() || pattern_parts.iter().any(String::is_empty) {
+        return false;
+    }
+    if pattern_parts
+        .iter()
+        .any(|p| p.chars().any(|c| !('\u{21}'..='\u{7f}').contains(&c)))
+    {
+        return false;
+    }
+    if host_parts[1..] != pattern_parts[1..] {
+        return false;
+    }
+    let host_sub = &host_parts[0];
+    let pattern_sub = &pattern_parts[0];
+    let pieces: Vec<&str> = pattern_sub.split('*').collect();
+    if pieces.len() == 1 || pattern_sub.contains("xn--") {
+        return host_sub == pattern_sub;
+    }
+    if pieces.len() > 2 || pattern_parts.len() <= 2 {
+        return false;
+    }
+    let (prefix, suffix) = (pieces[0], pieces[1]);
+    prefix.len() + suffix.len() <= host_sub.len()
+        && host_sub.starts_with(prefix)
+        && host_sub.ends_with(suffix)
+}
+
+#[cfg(test)]
+mod tests;

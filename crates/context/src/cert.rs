@@ -164,3 +164,49 @@ impl<'a> CertView<'a> {
 
 #[cfg(test)]
 mod tests;
+
+/// The two fields Node's `checkServerIdentity` reads: the `subjectaltname` text
+/// (`DNS:a, IP Address:1.2.3.4`, as OpenSSL prints it) and the subject's CNs.
+pub fn identity_fields(der: &[u8]) -> (Option<String>, Vec<String>) {
+    use x509_parser::prelude::GeneralName;
+    let Ok((_, cert)) = X509Certificate::from_der(der) else {
+        return (None, Vec::new());
+    };
+    let cns = cert
+        .subject()
+        .iter_common_name()
+        .filter_map(|cn| cn.as_str().ok().map(str::to_string))
+        .collect();
+    let san = match cert.subject_alternative_name() {
+        Ok(Some(san)) => {
+            let names: Vec<String> = san
+                .value
+                .general_names
+                .iter()
+                .filter_map(|name| match name {
+                    GeneralName::DNSName(d) => Some(format!("DNS:{d}")),
+                    GeneralName::RFC822Name(e) => Some(format!("email:{e}")),
+                    GeneralName::URI(u) => Some(format!("URI:{u}")),
+                    GeneralName::IPAddress(b) => openssl_ip(b).map(|ip| format!("IP Address:{ip}")),
+                    _ => None,
+                })
+                .collect();
+            Some(names.join(", "))
+        }
+        _ => None,
+    };
+    (san, cns)
+}
+
+/// OpenSSL prints IPv6 SANs as eight uncompressed uppercase hex groups.
+fn openssl_ip(bytes: &[u8]) -> Option<String> {
+    if let Ok(v4) = <[u8; 4]>::try_from(bytes) {
+        return Some(std::net::Ipv4Addr::from(v4).to_string());
+    }
+    let v6 = <[u8; 16]>::try_from(bytes).ok()?;
+    let groups: Vec<String> = v6
+        .chunks(2)
+        .map(|g| format!("{:X}", u16::from_be_bytes([g[0], g[1]])))
+        .collect();
+    Some(groups.join(":"))
+}

@@ -22,6 +22,7 @@ mod error;
 pub mod pem;
 mod verify;
 
+pub use cert::identity_fields;
 pub use error::ContextError;
 pub use verify::{check_server_identity, Purpose, VerifyCode};
 

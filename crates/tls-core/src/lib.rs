@@ -1,1 +1,511 @@
-//! x
+//! The sans-IO TLS engine: rustls's state machine with Node's tls semantics.
+//!
+//! Bytes and time go in, bytes, events and a deadline come out; no sockets, no clock
+//! reads, no callbacks. This is the only crate of the workspace that touches rustls
+//! connections. Call order, after every input:
+//!
+//! 1. [`Connection::feed`] / [`Connection::feed_eof`] / [`Connection::write`] /
+//!    [`Connection::end`] / [`Connection::handle_timeout`]
+//! 2. [`Connection::poll_event`] until `None`
+//! 3. [`Connection::poll_transmit`] and send those bytes
+//! 4. [`Connection::poll_timeout`] to know when to call `handle_timeout`
+//!
+//! ```
+//! use std::time::Instant;
+//! use tls_core::{ClientOptions, Connection};
+//! # fn ctx() -> context::SecureContext { context::create_secure_context(&Default::default()).unwrap() }
+//! let now = Instant::now();
+//! let mut client = Connection::client(&ctx(), ClientOptions::new("localhost"), now).unwrap();
+//! let mut hello = Vec::new();
+//! client.poll_transmit(&mut hello);
+//! assert!(!hello.is_empty(), "a ClientHello to send");
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod error;
+
+pub use error::Error;
+
+use context::{ClientAuth, Purpose, SecureContext};
+use rustls::pki_types::{CertificateDer, DnsName, ServerName, UnixTime};
+use rustls::{HandshakeKind, ProtocolVersion};
+use std::collections::VecDeque;
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+/// Node's default `handshakeTimeout`: 120 seconds.
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Client-side options of `tls.connect` that act on the connection.
+#[derive(Clone, Debug)]
+pub struct ClientOptions {
+    /// The host connected to: what the certificate must name (Node's `host`).
+    pub host: String,
+    /// `servername`: the SNI name; `None` sends none. [`ClientOptions::new`] sets it to
+    /// `host` unless `host` is an IP address, as Node does.
+    pub servername: Option<String>,
+    /// `rejectUnauthorized` (default `true`).
+    pub reject_unauthorized: bool,
+}
+
+impl ClientOptions {
+    /// Options for connecting to `host`, with Node's defaults.
+    pub fn new(host: impl Into<String>) -> Self {
+        let host = host.into();
+        let servername =
+            (host.parse::<std::net::IpAddr>().is_err() && !host.is_empty()).then(|| host.clone());
+        Self {
+            host,
+            servername,
+            reject_unauthorized: true,
+        }
+    }
+}
+
+/// Server-side options of `tls.createServer` that act on each connection.
+#[derive(Clone, Debug)]
+pub struct ServerOptions {
+    /// `requestCert` (default `false`).
+    pub request_cert: bool,
+    /// `rejectUnauthorized` (default `false` on servers in Node v0.12); acts only with
+    /// `request_cert`.
+    pub reject_unauthorized: bool,
+    /// `handshakeTimeout` (default 120 s).
+    pub handshake_timeout: Duration,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self {
+            request_cert: false,
+            reject_unauthorized: false,
+            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+        }
+    }
+}
+
+/// What happened on a connection, in order.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Event {
+    /// The handshake is done and `authorized` / `authorizationError` are decided:
+    /// Node's `secureConnect` (client) or `secureConnection` (server).
+    Secure,
+    /// Decrypted application data.
+    Data(Vec<u8>),
+    /// The peer will send no more (close_notify, or a TCP FIN after the handshake):
+    /// Node's `end`.
+    End,
+    /// A fatal error; the connection is finished once the queued bytes (an alert, maybe)
+    /// are sent.
+    Error(Error),
+    /// Server side: the client's certificate failed and `rejectUnauthorized` is set. Node
+    /// destroys such a socket without any event; the caller should just close it.
+    Rejected(Error),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Handshaking,
+    Open,
+    Closed,
+}
+
+#[derive(Debug)]
+enum Side {
+    Client(ClientOptions),
+    Server(ServerOptions),
+}
+
+/// One TLS connection, client or server.
+#[derive(Debug)]
+pub struct Connection {
+    tls: rustls::Connection,
+    context: SecureContext,
+    side: Side,
+    state: State,
+    events: VecDeque<Event>,
+    deadline: Option<Instant>,
+    authorization_error: Option<Error>,
+    peer_ended: bool,
+    first_bytes_seen: bool,
+}
+
+impl Connection {
+    /// A client connection; its ClientHello is ready in [`Connection::poll_transmit`].
+    pub fn client(
+        context: &SecureContext,
+        options: ClientOptions,
+        _now: Instant,
+    ) -> Result<Self, Error> {
+        let name = options
+            .servername
+            .as_deref()
+            .and_then(|n| DnsName::try_from(n.to_string()).ok())
+            .map(ServerName::DnsName)
+            .unwrap_or_else(|| {
+                // No SNI: rustls sends none for an IP address name.
+                let ip = options
+                    .host
+                    .parse::<std::net::IpAddr>()
+                    .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
+                ServerName::IpAddress(ip.into())
+            });
+        let tls =
+            rustls::ClientConnection::new(context.client_config(), name).map_err(Error::Tls)?;
+        Ok(Self::new(context, Side::Client(options), tls.into(), None))
+    }
+
+    /// A server connection, waiting for a ClientHello.
+    pub fn server(
+        context: &SecureContext,
+        options: ServerOptions,
+        now: Instant,
+    ) -> Result<Self, Error> {
+        let auth = match (options.request_cert, options.reject_unauthorized) {
+            (false, _) => ClientAuth::None,
+            (true, false) => ClientAuth::Request,
+            (true, true) => ClientAuth::Require,
+        };
+        let tls = rustls::ServerConnection::new(context.server_config(auth)).map_err(Error::Tls)?;
+        let deadline = now.checked_add(options.handshake_timeout);
+        Ok(Self::new(
+            context,
+            Side::Server(options),
+            tls.into(),
+            deadline,
+        ))
+    }
+
+    fn new(
+        context: &SecureContext,
+        side: Side,
+        tls: rustls::Connection,
+        deadline: Option<Instant>,
+    ) -> Self {
+        let mut conn = Self {
+            tls,
+            context: context.clone(),
+            side,
+            state: State::Handshaking,
+            events: VecDeque::new(),
+            deadline,
+            authorization_error: None,
+            peer_ended: false,
+            first_bytes_seen: false,
+        };
+        // Node buffers every write made before the handshake ends.
+        conn.tls.set_buffer_limit(None);
+        conn
+    }
+
+    // ----- input -----
+
+    /// Bytes received from the peer.
+    pub fn feed(&mut self, mut data: &[u8]) {
+        if self.state == State::Closed {
+            return;
+        }
+        if !self.first_bytes_seen && !data.is_empty() {
+            self.first_bytes_seen = true;
+            if let Some(reason) = not_tls(data, self.is_server()) {
+                self.fail(Error::NotTls { reason });
+                return;
+            }
+        }
+        while !data.is_empty() && self.state != State::Closed {
+            match self.tls.read_tls(&mut data) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => {
+                    let err = rustls::Error::General(e.to_string());
+                    self.fail(Error::Tls(err));
+                    return;
+                }
+            }
+            if let Err(e) = self.tls.process_new_packets() {
+                let err = match e {
+                    rustls::Error::AlertReceived(alert) => Error::AlertReceived(alert),
+                    other => Error::Tls(other),
+                };
+                // Data decrypted before the failure still belongs to the application.
+                self.drain_plaintext();
+                self.fail(err);
+                return;
+            }
+            self.after_packets();
+        }
+    }
+
+    /// The transport reached end of file.
+    pub fn feed_eof(&mut self) {
+        match self.state {
+            State::Closed => {}
+            State::Handshaking => {
+                let client = !self.is_server();
+                self.fail(Error::EofDuringHandshake { client });
+            }
+            State::Open => {
+                // A TCP FIN without close_notify after the handshake is a plain `end`,
+                // as in Node.
+                self.drain_plaintext();
+                if !self.peer_ended {
+                    self.peer_ended = true;
+                    self.events.push_back(Event::End);
+                }
+            }
+        }
+    }
+
+    /// Queues application data; before the handshake ends it waits for it. Returns
+    /// `false` once the connection is closed or ended (the data is dropped).
+    pub fn write(&mut self, data: &[u8]) -> bool {
+        if self.state == State::Closed {
+            return false;
+        }
+        // With no buffer limit, rustls takes everything.
+        self.tls.writer().write_all(data).is_ok()
+    }
+
+    /// Node's `end()`: send close_notify after any queued data.
+    pub fn end(&mut self) {
+        if self.state != State::Closed {
+            self.tls.send_close_notify();
+        }
+    }
+
+    /// Time has reached `now`: enforce `handshakeTimeout`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.state == State::Handshaking && self.deadline.is_some_and(|d| now >= d) {
+            self.fail(Error::HandshakeTimeout);
+        }
+    }
+
+    // ----- output -----
+
+    /// The next event, if any.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// Appends the bytes to send to `out`; returns how many.
+    pub fn poll_transmit(&mut self, out: &mut Vec<u8>) -> usize {
+        let before = out.len();
+        while self.tls.wants_write() {
+            if self.tls.write_tls(out).is_err() {
+                break;
+            }
+        }
+        out.len() - before
+    }
+
+    /// When [`Connection::handle_timeout`] must be called next.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match self.state {
+            State::Handshaking => self.deadline,
+            _ => None,
+        }
+    }
+
+    /// Whether the connection is finished: an error happened or it was rejected. (A
+    /// clean close is the caller's to decide: both sides ended.)
+    pub fn is_closed(&self) -> bool {
+        self.state == State::Closed
+    }
+
+    /// Whether the handshake is complete and the connection usable.
+    pub fn is_secure(&self) -> bool {
+        self.state == State::Open
+    }
+
+    /// Whether the peer has ended its side.
+    pub fn peer_ended(&self) -> bool {
+        self.peer_ended
+    }
+
+    // ----- properties (Node's TLSSocket getters) -----
+
+    /// `authorized`: the peer's certificate chains to a trusted CA (and, on a client,
+    /// names the host).
+    pub fn authorized(&self) -> bool {
+        self.state != State::Handshaking && self.authorization_error.is_none()
+    }
+
+    /// `authorizationError`: why the peer is not authorized.
+    pub fn authorization_error(&self) -> Option<&Error> {
+        self.authorization_error.as_ref()
+    }
+
+    /// The peer's certificate chain, leaf first (DER); empty when none was sent.
+    pub fn peer_certificates(&self) -> &[CertificateDer<'static>] {
+        self.tls.peer_certificates().unwrap_or_default()
+    }
+
+    /// The negotiated cipher suite.
+    pub fn cipher_suite(&self) -> Option<rustls::SupportedCipherSuite> {
+        self.tls.negotiated_cipher_suite()
+    }
+
+    /// `getProtocol()`: `"TLSv1.2"` or `"TLSv1.3"`.
+    pub fn protocol(&self) -> Option<&'static str> {
+        match self.tls.protocol_version()? {
+            ProtocolVersion::TLSv1_3 => Some("TLSv1.3"),
+            ProtocolVersion::TLSv1_2 => Some("TLSv1.2"),
+            _ => None,
+        }
+    }
+
+    /// `alpnProtocol`: the negotiated ALPN protocol.
+    pub fn alpn_protocol(&self) -> Option<&[u8]> {
+        self.tls.alpn_protocol()
+    }
+
+    /// `servername`: on a server the SNI name the client sent; on a client the one we sent.
+    pub fn servername(&self) -> Option<&str> {
+        match (&self.tls, &self.side) {
+            (rustls::Connection::Server(s), _) => s.server_name(),
+            (_, Side::Client(o)) => o
+                .servername
+                .as_deref()
+                .filter(|n| DnsName::try_from(*n).is_ok()),
+            _ => None,
+        }
+    }
+
+    /// `isSessionReused()`.
+    pub fn session_reused(&self) -> bool {
+        self.tls.handshake_kind() == Some(HandshakeKind::Resumed)
+    }
+
+    /// Whether this is the server end.
+    pub fn is_server(&self) -> bool {
+        matches!(self.side, Side::Server(_))
+    }
+
+    // ----- internals -----
+
+    fn after_packets(&mut self) {
+        if self.state == State::Handshaking && !self.tls.is_handshaking() {
+            self.handshake_done();
+        }
+        if self.state == State::Open {
+            self.drain_plaintext();
+        }
+    }
+
+    fn handshake_done(&mut self) {
+        self.state = State::Open;
+        let now = UnixTime::now();
+        let chain = self.peer_certificates().to_vec();
+        match &self.side {
+            Side::Client(options) => {
+                let mut verdict = self
+                    .context
+                    .verify_peer(&chain, now, Purpose::Server)
+                    .map_err(Error::Verify);
+                if verdict.is_ok() && !self.session_reused() {
+                    verdict = check_identity(&options.host, options.servername.as_deref(), &chain);
+                }
+                let reject = options.reject_unauthorized;
+                if let Err(e) = verdict {
+                    if reject {
+                        // Node destroys the socket with the error; no alert is sent.
+                        self.state = State::Closed;
+                        self.events.push_back(Event::Error(e));
+                        return;
+                    }
+                    self.authorization_error = Some(e);
+                }
+            }
+            Side::Server(options) => {
+                if options.request_cert {
+                    if let Err(code) = self.context.verify_peer(&chain, now, Purpose::Client) {
+                        if options.reject_unauthorized {
+                            self.state = State::Closed;
+                            self.events.push_back(Event::Rejected(Error::Verify(code)));
+                            return;
+                        }
+                        self.authorization_error = Some(Error::Verify(code));
+                    }
+                }
+            }
+        }
+        self.events.push_back(Event::Secure);
+    }
+
+    fn drain_plaintext(&mut self) {
+        if self.state != State::Open {
+            return;
+        }
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            match self.tls.reader().read(&mut buf) {
+                Ok(0) => {
+                    if !self.peer_ended {
+                        self.peer_ended = true;
+                        self.events.push_back(Event::End);
+                    }
+                    return;
+                }
+                Ok(n) => self.events.push_back(Event::Data(buf[..n].to_vec())),
+                Err(_) => return,
+            }
+        }
+    }
+
+    /// A fatal error: whatever alert rustls queued stays in the transmit queue.
+    fn fail(&mut self, err: Error) {
+        self.state = State::Closed;
+        self.events.push_back(Event::Error(err));
+    }
+}
+
+/// The host check of Node's `checkServerIdentity`, against `servername || host`.
+fn check_identity(
+    host: &str,
+    servername: Option<&str>,
+    chain: &[CertificateDer<'static>],
+) -> Result<(), Error> {
+    let Some(leaf) = chain.first() else {
+        return Ok(());
+    };
+    let name = servername.filter(|s| !s.is_empty()).unwrap_or(host);
+    let name = if name.is_empty() { "localhost" } else { name };
+    let (san, cns) = context::identity_fields(leaf.as_ref());
+    context::check_server_identity(name, san.as_deref(), &cns).map_err(Error::AltName)
+}
+
+/// Recognizes a first flight that is not TLS: OpenSSL says "http request" for an HTTP
+/// request line and "wrong version number" for any other non-handshake record.
+fn not_tls(first: &[u8], server: bool) -> Option<&'static str> {
+    let head = &first[..first.len().min(5)];
+    if server
+        && [
+            &b"GET "[..],
+            b"POST",
+            b"HEAD",
+            b"PUT ",
+            b"DELET",
+            b"OPTIO",
+            b"PATCH",
+        ]
+        .iter()
+        .any(|m| head.starts_with(&m[..m.len().min(head.len())]) && head.len() >= 4)
+    {
+        return Some("http request");
+    }
+    let content_type = first[0];
+    if !(20..=24).contains(&content_type) {
+        return Some("wrong version number");
+    }
+    if let Some(&major) = first.get(1) {
+        if major != 3 {
+            return Some("wrong version number");
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests;

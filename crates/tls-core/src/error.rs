@@ -1,0 +1,180 @@
+//! Errors of a TLS connection, each with the code Node would give it.
+
+use context::VerifyCode;
+use rustls::{AlertDescription, CertificateError, PeerIncompatible};
+use std::fmt;
+
+/// Why a connection failed. Every variant has Node's `err.code` ([`Error::code`]) and a
+/// Display text close to Node's `err.message`.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The peer's certificate is not trusted (`rejectUnauthorized`), with OpenSSL's code.
+    Verify(VerifyCode),
+    /// The server's certificate does not name the host (`ERR_TLS_CERT_ALTNAME_INVALID`);
+    /// holds Node's reason text.
+    AltName(String),
+    /// The handshake did not finish within `handshakeTimeout`.
+    HandshakeTimeout,
+    /// The transport closed before the handshake finished.
+    EofDuringHandshake {
+        /// Which side saw it (the texts differ in Node).
+        client: bool,
+    },
+    /// The peer sent something that is not TLS, with OpenSSL's reason.
+    NotTls {
+        /// `"http request"` or `"wrong version number"`.
+        reason: &'static str,
+    },
+    /// The peer sent a fatal alert.
+    AlertReceived(AlertDescription),
+    /// rustls refused the peer's messages (and queued an alert for it).
+    Tls(rustls::Error),
+}
+
+impl Error {
+    /// Node's `err.code`: OpenSSL verification codes, `ERR_SSL_*` from OpenSSL reason
+    /// texts, `ERR_TLS_*`, `ECONNRESET`.
+    pub fn code(&self) -> String {
+        match self {
+            Self::Verify(code) => code.code().to_string(),
+            Self::AltName(_) => "ERR_TLS_CERT_ALTNAME_INVALID".to_string(),
+            Self::HandshakeTimeout => "ERR_TLS_HANDSHAKE_TIMEOUT".to_string(),
+            Self::EofDuringHandshake { .. } => "ECONNRESET".to_string(),
+            _ => match self.openssl_reason() {
+                Some((_, reason)) => format!("ERR_SSL_{}", reason.to_uppercase().replace(' ', "_")),
+                None => "ERR_SSL_PROTOCOL_ERROR".to_string(),
+            },
+        }
+    }
+
+    /// Whether this is a certificate trust or host-name failure.
+    pub fn is_verify(&self) -> bool {
+        matches!(self, Self::Verify(_) | Self::AltName(_))
+    }
+
+    /// OpenSSL's (reason number, reason text) for protocol failures.
+    fn openssl_reason(&self) -> Option<(u32, String)> {
+        match self {
+            Self::NotTls { reason } => Some((
+                if *reason == "http request" {
+                    0x9c
+                } else {
+                    0x10b
+                },
+                (*reason).to_string(),
+            )),
+            Self::AlertReceived(alert) => alert_reason(*alert),
+            Self::Tls(err) => tls_reason(err),
+            _ => None,
+        }
+    }
+}
+
+/// OpenSSL names a received alert "sslv3 alert X" or "tlsv1 alert X", with reason number
+/// 1000 + the alert number.
+fn alert_reason(alert: AlertDescription) -> Option<(u32, String)> {
+    let (family, name) = match alert {
+        AlertDescription::UnexpectedMessage => ("sslv3", "unexpected message"),
+        AlertDescription::BadRecordMac => ("sslv3", "bad record mac"),
+        AlertDescription::HandshakeFailure => ("sslv3", "handshake failure"),
+        AlertDescription::BadCertificate => ("sslv3", "bad certificate"),
+        AlertDescription::UnsupportedCertificate => ("sslv3", "unsupported certificate"),
+        AlertDescription::CertificateRevoked => ("sslv3", "certificate revoked"),
+        AlertDescription::CertificateExpired => ("sslv3", "certificate expired"),
+        AlertDescription::CertificateUnknown => ("sslv3", "certificate unknown"),
+        AlertDescription::IllegalParameter => ("sslv3", "illegal parameter"),
+        AlertDescription::UnknownCA => ("tlsv1", "unknown ca"),
+        AlertDescription::AccessDenied => ("tlsv1", "access denied"),
+        AlertDescription::DecodeError => ("tlsv1", "decode error"),
+        AlertDescription::DecryptError => ("tlsv1", "decrypt error"),
+        AlertDescription::ProtocolVersion => ("tlsv1", "protocol version"),
+        AlertDescription::InsufficientSecurity => ("tlsv1", "insufficient security"),
+        AlertDescription::InternalError => ("tlsv1", "internal error"),
+        AlertDescription::InappropriateFallback => ("tlsv1", "inappropriate fallback"),
+        AlertDescription::UserCanceled => ("tlsv1", "user cancelled"),
+        AlertDescription::UnsupportedExtension => ("tlsv1", "unsupported extension"),
+        AlertDescription::UnrecognisedName => ("tlsv1", "unrecognized name"),
+        AlertDescription::NoApplicationProtocol => ("tlsv1", "no application protocol"),
+        AlertDescription::CertificateRequired => ("tlsv13", "certificate required"),
+        AlertDescription::MissingExtension => ("tlsv13", "missing extension"),
+        _ => return None,
+    };
+    Some((
+        1000 + u32::from(u8::from(alert)),
+        format!("{family} alert {name}"),
+    ))
+}
+
+/// OpenSSL's reason for a failure rustls detected locally.
+fn tls_reason(err: &rustls::Error) -> Option<(u32, String)> {
+    use rustls::Error as E;
+    let (number, text) = match err {
+        E::PeerIncompatible(PeerIncompatible::NoCipherSuitesInCommon) => (0xc1, "no shared cipher"),
+        E::PeerIncompatible(
+            PeerIncompatible::NoKxGroupsInCommon | PeerIncompatible::NoEcPointFormatsInCommon,
+        ) => (0x65, "no suitable key share"),
+        E::PeerIncompatible(PeerIncompatible::NoSignatureSchemesInCommon) => {
+            (0x76, "no suitable signature algorithm")
+        }
+        E::PeerIncompatible(
+            PeerIncompatible::Tls12NotOffered
+            | PeerIncompatible::Tls12NotOfferedOrEnabled
+            | PeerIncompatible::Tls13RequiredForQuic
+            | PeerIncompatible::SupportedVersionsExtensionRequired,
+        ) => (0x102, "unsupported protocol"),
+        E::PeerIncompatible(_) => (0x410, "sslv3 alert handshake failure"),
+        E::NoCertificatesPresented => (0xc7, "peer did not return a certificate"),
+        E::NoApplicationProtocol => (0xeb, "no application protocol"),
+        E::DecryptError => (0x119, "decryption failed or bad record mac"),
+        E::InvalidCertificate(CertificateError::BadSignature) => (0x7b, "bad signature"),
+        E::InvalidCertificate(_) => (0x86, "certificate verify failed"),
+        E::InvalidMessage(_) => (0x9f, "record layer failure"),
+        E::PeerMisbehaved(_)
+        | E::InappropriateMessage { .. }
+        | E::InappropriateHandshakeMessage { .. } => (0xf4, "unexpected message"),
+        E::AlertReceived(alert) => return alert_reason(*alert),
+        _ => return None,
+    };
+    Some((number, text.to_string()))
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Verify(code) => f.write_str(code.message()),
+            Self::AltName(reason) => write!(
+                f,
+                "Hostname/IP does not match certificate's altnames: {reason}"
+            ),
+            Self::HandshakeTimeout => f.write_str("TLS handshake timeout"),
+            Self::EofDuringHandshake { client: true } => f.write_str(
+                "Client network socket disconnected before secure TLS connection was established",
+            ),
+            Self::EofDuringHandshake { client: false } => f.write_str("socket hang up"),
+            _ => match self.openssl_reason() {
+                Some((number, reason)) => {
+                    write!(f, "error:0A{number:06X}:SSL routines::{reason}")?;
+                    if let Self::Tls(e) = self {
+                        write!(f, " ({e})")?;
+                    }
+                    Ok(())
+                }
+                None => match self {
+                    Self::Tls(e) => write!(f, "tls error: {e}"),
+                    _ => f.write_str("tls error"),
+                },
+            },
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Verify(code) => Some(code),
+            Self::Tls(e) => Some(e),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,375 @@
+//! In-memory pairs of connections on a virtual clock.
+
+use super::*;
+use context::{create_secure_context, SecureContextOptions, VerifyCode};
+
+fn read(path: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/../../fixtures/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+fn ctx(options: SecureContextOptions) -> SecureContext {
+    create_secure_context(&options).unwrap()
+}
+
+/// The spec's server: its v1 self-signed cert, trusting the client's.
+fn spec_server() -> SecureContext {
+    ctx(SecureContextOptions::new()
+        .key(read("spec/server-key.pem"))
+        .cert(read("spec/server-cert.pem"))
+        .ca(read("spec/client-cert.pem")))
+}
+
+fn spec_client() -> SecureContext {
+    ctx(SecureContextOptions::new()
+        .key(read("spec/client-key.pem"))
+        .cert(read("spec/client-cert.pem"))
+        .ca(read("spec/server-cert.pem")))
+}
+
+/// Moves bytes both ways until neither side has anything to send; collects events.
+struct Pair {
+    client: Connection,
+    server: Connection,
+    client_events: Vec<Event>,
+    server_events: Vec<Event>,
+}
+
+impl Pair {
+    fn new(client: Connection, server: Connection) -> Self {
+        Self {
+            client,
+            server,
+            client_events: Vec::new(),
+            server_events: Vec::new(),
+        }
+    }
+
+    fn drive(&mut self) {
+        for _ in 0..50 {
+            let mut buf = Vec::new();
+            let a = self.client.poll_transmit(&mut buf);
+            self.server.feed(&buf);
+            buf.clear();
+            let b = self.server.poll_transmit(&mut buf);
+            self.client.feed(&buf);
+            while let Some(e) = self.client.poll_event() {
+                self.client_events.push(e);
+            }
+            while let Some(e) = self.server.poll_event() {
+                self.server_events.push(e);
+            }
+            if a == 0 && b == 0 {
+                return;
+            }
+        }
+        panic!("no quiescence after 50 flights");
+    }
+}
+
+fn names(events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| match e {
+            Event::Secure => "secure".to_string(),
+            Event::Data(d) => format!("data:{}", String::from_utf8_lossy(d)),
+            Event::End => "end".to_string(),
+            Event::Error(e) => format!("error:{}", e.code()),
+            Event::Rejected(e) => format!("rejected:{}", e.code()),
+        })
+        .collect()
+}
+
+fn client_to(host: &str, ctx: &SecureContext) -> Connection {
+    Connection::client(ctx, ClientOptions::new(host), Instant::now()).unwrap()
+}
+
+fn server(ctx: &SecureContext, request_cert: bool, reject: bool) -> Connection {
+    let options = ServerOptions {
+        request_cert,
+        reject_unauthorized: reject,
+        ..ServerOptions::default()
+    };
+    Connection::server(ctx, options, Instant::now()).unwrap()
+}
+
+#[test]
+fn spec_echo_both_authorized_then_clean_close() {
+    let mut pair = Pair::new(
+        client_to("localhost", &spec_client()),
+        server(&spec_server(), true, true),
+    );
+    pair.drive();
+    assert_eq!(names(&pair.client_events), ["secure"]);
+    assert_eq!(names(&pair.server_events), ["secure"]);
+    assert!(pair.client.authorized() && pair.server.authorized());
+    assert_eq!(pair.server.peer_certificates().len(), 1);
+    assert!(pair.server.write(b"welcome!\n"));
+    pair.client.write(b"hello");
+    pair.client.end();
+    pair.drive();
+    assert_eq!(names(&pair.client_events), ["secure", "data:welcome!\n"]);
+    assert_eq!(names(&pair.server_events), ["secure", "data:hello", "end"]);
+    pair.server.end();
+    pair.drive();
+    assert_eq!(
+        names(&pair.client_events),
+        ["secure", "data:welcome!\n", "end"]
+    );
+    assert_eq!(pair.client.protocol(), Some("TLSv1.3"));
+    assert_eq!(pair.server.servername(), Some("localhost"));
+}
+
+#[test]
+fn self_signed_server_is_refused_without_ca() {
+    let no_ca = ctx(SecureContextOptions::new());
+    let mut pair = Pair::new(
+        client_to("localhost", &no_ca),
+        server(&spec_server(), false, false),
+    );
+    pair.drive();
+    assert_eq!(
+        names(&pair.client_events),
+        ["error:DEPTH_ZERO_SELF_SIGNED_CERT"]
+    );
+    assert!(pair.client.is_closed());
+}
+
+#[test]
+fn reject_unauthorized_false_connects_and_records_the_code() {
+    let no_ca = ctx(SecureContextOptions::new());
+    let mut options = ClientOptions::new("localhost");
+    options.reject_unauthorized = false;
+    let client = Connection::client(&no_ca, options, Instant::now()).unwrap();
+    let mut pair = Pair::new(client, server(&spec_server(), false, false));
+    pair.drive();
+    assert_eq!(names(&pair.client_events), ["secure"]);
+    assert!(!pair.client.authorized());
+    let err = pair.client.authorization_error().unwrap();
+    assert_eq!(err.code(), "DEPTH_ZERO_SELF_SIGNED_CERT");
+    assert_eq!(err.to_string(), "self-signed certificate");
+}
+
+#[test]
+fn host_name_mismatch_is_err_tls_cert_altname_invalid() {
+    let client_ctx = ctx(SecureContextOptions::new().ca(read("ca/root-cert.pem")));
+    let server_ctx = ctx(SecureContextOptions::new()
+        .key(read("leaf/rsa2048-key.pem"))
+        .cert(read("leaf/rsa2048-chain.pem")));
+    let mut pair = Pair::new(
+        client_to("a.b.example.com", &client_ctx),
+        server(&server_ctx, false, false),
+    );
+    pair.drive();
+    assert_eq!(
+        names(&pair.client_events),
+        ["error:ERR_TLS_CERT_ALTNAME_INVALID"]
+    );
+    let Event::Error(err) = &pair.client_events[0] else {
+        unreachable!()
+    };
+    assert_eq!(
+        err.to_string(),
+        "Hostname/IP does not match certificate's altnames: Host: a.b.example.com. is not in the cert's altnames: DNS:localhost, DNS:*.example.com, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1"
+    );
+    // the IP of the SAN list, with no SNI sent
+    let mut pair = Pair::new(
+        client_to("127.0.0.1", &client_ctx),
+        server(&server_ctx, false, false),
+    );
+    pair.drive();
+    assert_eq!(names(&pair.client_events), ["secure"]);
+    assert_eq!(pair.server.servername(), None);
+    assert_eq!(pair.client.servername(), None);
+}
+
+#[test]
+fn required_client_cert_missing_fails_both_sides() {
+    let anonymous = ctx(SecureContextOptions::new().ca(read("spec/server-cert.pem")));
+    let mut pair = Pair::new(
+        client_to("localhost", &anonymous),
+        server(&spec_server(), true, true),
+    );
+    pair.drive();
+    assert_eq!(
+        names(&pair.server_events),
+        ["error:ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE"]
+    );
+    // TLS 1.3: the client finished first, then hears the alert.
+    assert_eq!(
+        names(&pair.client_events),
+        ["secure", "error:ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED"]
+    );
+}
+
+#[test]
+fn untrusted_client_cert_is_rejected_silently_or_recorded() {
+    let stranger = ctx(SecureContextOptions::new()
+        .key(read("leaf/p256-key.pem"))
+        .cert(read("leaf/p256-cert.pem"))
+        .ca(read("spec/server-cert.pem")));
+    let mut pair = Pair::new(
+        client_to("localhost", &stranger),
+        server(&spec_server(), true, true),
+    );
+    pair.drive();
+    assert_eq!(
+        names(&pair.server_events),
+        ["rejected:UNABLE_TO_VERIFY_LEAF_SIGNATURE"]
+    );
+
+    let mut pair = Pair::new(
+        client_to("localhost", &stranger),
+        server(&spec_server(), true, false),
+    );
+    pair.drive();
+    assert_eq!(names(&pair.server_events), ["secure"]);
+    assert_eq!(
+        pair.server
+            .authorization_error()
+            .map(Error::code)
+            .as_deref(),
+        Some(VerifyCode::UnableToVerifyLeafSignature.code())
+    );
+}
+
+#[test]
+fn handshake_timeout_on_the_virtual_clock() {
+    let start = Instant::now();
+    let options = ServerOptions {
+        handshake_timeout: Duration::from_millis(500),
+        ..ServerOptions::default()
+    };
+    let mut server = Connection::server(&spec_server(), options, start).unwrap();
+    assert_eq!(
+        server.poll_timeout(),
+        Some(start + Duration::from_millis(500))
+    );
+    server.handle_timeout(start + Duration::from_millis(499));
+    assert!(server.poll_event().is_none());
+    server.handle_timeout(start + Duration::from_millis(500));
+    let Some(Event::Error(err)) = server.poll_event() else {
+        panic!("no timeout")
+    };
+    assert_eq!(err.code(), "ERR_TLS_HANDSHAKE_TIMEOUT");
+    assert_eq!(err.to_string(), "TLS handshake timeout");
+    assert_eq!(server.poll_timeout(), None);
+}
+
+#[test]
+fn garbage_and_http_on_the_wire() {
+    let mut s = server(&spec_server(), false, false);
+    s.feed(b"GET / HTTP/1.1\r\n\r\n");
+    let Some(Event::Error(err)) = s.poll_event() else {
+        panic!()
+    };
+    assert_eq!(err.code(), "ERR_SSL_HTTP_REQUEST");
+    let mut s = server(&spec_server(), false, false);
+    s.feed(b"\x00\x01\x02garbage");
+    let Some(Event::Error(err)) = s.poll_event() else {
+        panic!()
+    };
+    assert_eq!(err.code(), "ERR_SSL_WRONG_VERSION_NUMBER");
+    assert_eq!(
+        err.to_string(),
+        "error:0A00010B:SSL routines::wrong version number"
+    );
+    let mut c = client_to("localhost", &spec_client());
+    c.feed(b"SSH-2.0-OpenSSH\r\n");
+    let Some(Event::Error(err)) = c.poll_event() else {
+        panic!()
+    };
+    assert_eq!(err.code(), "ERR_SSL_WRONG_VERSION_NUMBER");
+}
+
+#[test]
+fn eof_during_handshake_is_econnreset() {
+    let mut c = client_to("localhost", &spec_client());
+    c.feed_eof();
+    let Some(Event::Error(err)) = c.poll_event() else {
+        panic!()
+    };
+    assert_eq!(err.code(), "ECONNRESET");
+    assert_eq!(
+        err.to_string(),
+        "Client network socket disconnected before secure TLS connection was established"
+    );
+    let mut s = server(&spec_server(), false, false);
+    s.feed_eof();
+    let Some(Event::Error(err)) = s.poll_event() else {
+        panic!()
+    };
+    assert_eq!(err.to_string(), "socket hang up");
+}
+
+#[test]
+fn tcp_fin_after_handshake_is_end_not_error() {
+    let mut pair = Pair::new(
+        client_to("localhost", &spec_client()),
+        server(&spec_server(), false, false),
+    );
+    pair.drive();
+    pair.client.write(b"x");
+    pair.drive();
+    pair.server.feed_eof();
+    assert_eq!(names(&[pair.server.poll_event().unwrap()]), ["end"]);
+    assert!(pair.server.peer_ended());
+}
+
+#[test]
+fn tampered_record_is_a_bad_record_mac() {
+    let mut pair = Pair::new(
+        client_to("localhost", &spec_client()),
+        server(&spec_server(), false, false),
+    );
+    pair.drive();
+    pair.client.write(b"secret data");
+    let mut buf = Vec::new();
+    pair.client.poll_transmit(&mut buf);
+    let last = buf.len() - 1;
+    buf[last] ^= 1;
+    pair.server.feed(&buf);
+    let events: Vec<Event> = std::iter::from_fn(|| pair.server.poll_event()).collect();
+    assert_eq!(
+        names(&events),
+        ["error:ERR_SSL_DECRYPTION_FAILED_OR_BAD_RECORD_MAC"]
+    );
+    // the alert is queued for the peer
+    let mut alert = Vec::new();
+    assert!(pair.server.poll_transmit(&mut alert) > 0);
+    pair.client.feed(&alert);
+    let events: Vec<Event> = std::iter::from_fn(|| pair.client.poll_event()).collect();
+    assert_eq!(names(&events), ["error:ERR_SSL_SSLV3_ALERT_BAD_RECORD_MAC"]);
+}
+
+#[test]
+fn bounded_random_first_flights_never_panic() {
+    let mut seed = 0x9e3779b97f4a7c15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let server_ctx = spec_server();
+    let mut hello = Vec::new();
+    client_to("localhost", &spec_client()).poll_transmit(&mut hello);
+    for _ in 0..2000 {
+        let mut input = hello.clone();
+        let flips = next() % 4 + 1;
+        for _ in 0..flips {
+            let at = (next() as usize) % input.len();
+            input[at] = next() as u8;
+        }
+        input.truncate((next() as usize) % (input.len() + 1));
+        let mut s = server(&server_ctx, false, false);
+        s.feed(&input);
+        s.feed_eof();
+        let mut out = Vec::new();
+        s.poll_transmit(&mut out);
+        while s.poll_event().is_some() {}
+    }
+}

@@ -1,1 +1,278 @@
-//! x
+//! Node.js v0.12's `tls` module in Rust: `tls.createServer`, `tls.connect`,
+//! `tls.TLSSocket` and their events, on a mio event loop, with rustls underneath.
+//!
+//! ```no_run
+//! use node_tls::{create_server, EventLoop, ServerOptions};
+//! # const KEY: &[u8] = b""; const CERT: &[u8] = b"";
+//! let ev = EventLoop::new()?;
+//! let server = create_server(&ev, ServerOptions::new().key(KEY).cert(CERT))?;
+//! server.on_secure_connection(|sock| {
+//!     sock.write(b"welcome!\n");
+//!     sock.on_data(|sock, chunk| {
+//!         sock.write(chunk);
+//!     });
+//! });
+//! let addr = server.listen("127.0.0.1", 8000)?;
+//! println!("server bound {addr}");
+//! ev.run()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Differences from Node, each for a Rust reason: handlers are typed methods
+//! (`on_data`) instead of string event names; `listen` binds synchronously and returns
+//! bind errors; handles are ids, so a closed socket's methods are no-ops.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod error;
+mod event_loop;
+mod server;
+mod socket;
+mod stream;
+
+pub use context::{
+    create_secure_context, PeerCertificate, SecureContext, SecureContextOptions, VerifyCode,
+};
+pub use error::Error;
+pub use event_loop::{EventLoop, Remote};
+pub use server::{Server, ServerAddress};
+pub use socket::{Cipher, TlsSocket};
+
+use mio::{Interest, Token};
+use server::ServerState;
+use socket::SocketState;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use stream::Stream;
+
+/// Adds Node's credential and trust options (`key`, `cert`, `ca`, `passphrase`) as
+/// builder methods that fill the embedded [`SecureContextOptions`].
+macro_rules! context_setters {
+    () => {
+        /// `key`: a PEM private key (repeat for several).
+        pub fn key(mut self, pem: impl Into<Vec<u8>>) -> Self {
+            self.context = self.context.key(pem);
+            self
+        }
+
+        /// `cert`: a PEM certificate or chain (repeat for several).
+        pub fn cert(mut self, pem: impl Into<Vec<u8>>) -> Self {
+            self.context = self.context.cert(pem);
+            self
+        }
+
+        /// `ca`: PEM certificates to trust instead of the default roots.
+        pub fn ca(mut self, pem: impl Into<Vec<u8>>) -> Self {
+            self.context = self.context.ca(pem);
+            self
+        }
+
+        /// `passphrase`: for encrypted keys.
+        pub fn passphrase(mut self, passphrase: impl Into<String>) -> Self {
+            self.context = self.context.passphrase(passphrase);
+            self
+        }
+
+        /// Every `createSecureContext` option at once.
+        pub fn context_options(mut self, options: SecureContextOptions) -> Self {
+            self.context = options;
+            self
+        }
+
+        /// `secureContext`: a context made earlier (shared, so sessions resume across
+        /// users of it); the other context options are then ignored.
+        pub fn secure_context(mut self, context: SecureContext) -> Self {
+            self.secure_context = Some(context);
+            self
+        }
+    };
+}
+
+/// The options of `tls.createServer(options)`.
+#[derive(Clone, Debug)]
+pub struct ServerOptions {
+    context: SecureContextOptions,
+    secure_context: Option<SecureContext>,
+    tls: tls_core::ServerOptions,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ServerOptions {
+    /// Node's defaults: no client certificate requested, 120 s handshake timeout.
+    pub fn new() -> Self {
+        Self {
+            context: SecureContextOptions::new(),
+            secure_context: None,
+            tls: tls_core::ServerOptions::default(),
+        }
+    }
+
+    context_setters!();
+
+    /// `requestCert`: ask clients for a certificate.
+    pub fn request_cert(mut self, yes: bool) -> Self {
+        self.tls.request_cert = yes;
+        self
+    }
+
+    /// `rejectUnauthorized`: with `request_cert`, refuse clients that are not authorized.
+    pub fn reject_unauthorized(mut self, yes: bool) -> Self {
+        self.tls.reject_unauthorized = yes;
+        self
+    }
+
+    /// `handshakeTimeout`: abort handshakes that take longer (a `'clientError'`).
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.tls.handshake_timeout = timeout;
+        self
+    }
+}
+
+/// `tls.createServer(options)`: a server on `ev`, not yet listening.
+pub fn create_server(ev: &EventLoop, options: ServerOptions) -> Result<Server, Error> {
+    let context = match options.secure_context {
+        Some(ctx) => ctx,
+        None => create_secure_context(&options.context)?,
+    };
+    let shared = ev.weak();
+    let rc = shared.upgrade().expect("the loop is alive while borrowed");
+    let mut state = rc.state.borrow_mut();
+    let id = state.next_id();
+    state.servers.insert(
+        id,
+        ServerState {
+            listener: None,
+            address: None,
+            context,
+            options: options.tls,
+            handlers: Default::default(),
+            connections: 0,
+            max_connections: None,
+            closing: false,
+        },
+    );
+    Ok(Server::from_parts(shared, id))
+}
+
+/// The options of `tls.connect(options)`.
+#[derive(Clone, Debug)]
+pub struct ConnectOptions {
+    context: SecureContextOptions,
+    secure_context: Option<SecureContext>,
+    host: String,
+    port: u16,
+    path: Option<PathBuf>,
+    servername: Option<Option<String>>,
+    reject_unauthorized: Option<bool>,
+}
+
+impl ConnectOptions {
+    /// Connect to `port` on `localhost` (Node's default host).
+    pub fn new(port: u16) -> Self {
+        Self {
+            context: SecureContextOptions::new(),
+            secure_context: None,
+            host: "localhost".to_string(),
+            port,
+            path: None,
+            servername: None,
+            reject_unauthorized: None,
+        }
+    }
+
+    context_setters!();
+
+    /// `host`.
+    pub fn host(mut self, host: impl Into<String>) -> Self {
+        self.host = host.into();
+        self
+    }
+
+    /// `path`: connect to a Unix-domain socket; `host` still names the server for the
+    /// certificate check.
+    pub fn path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.path = Some(path.into());
+        self
+    }
+
+    /// `servername`: the SNI name (`None`: send none). Default: `host` unless it is an
+    /// IP address.
+    pub fn servername(mut self, name: Option<String>) -> Self {
+        self.servername = Some(name);
+        self
+    }
+
+    /// `rejectUnauthorized` (default `true`, or `false` when the environment has
+    /// `NODE_TLS_REJECT_UNAUTHORIZED=0`, as in Node).
+    pub fn reject_unauthorized(mut self, yes: bool) -> Self {
+        self.reject_unauthorized = Some(yes);
+        self
+    }
+}
+
+/// `tls.connect(options)`: starts connecting; `'secureConnect'` or `'error'` follows.
+/// Errors returned here are the synchronous ones (bad options, unknown host).
+pub fn connect(ev: &EventLoop, options: ConnectOptions) -> Result<TlsSocket, Error> {
+    let context = match options.secure_context {
+        Some(ctx) => ctx,
+        None => create_secure_context(&options.context)?,
+    };
+    let mut tls_options = tls_core::ClientOptions::new(options.host.clone());
+    if let Some(name) = options.servername {
+        tls_options.servername = name;
+    }
+    tls_options.reject_unauthorized = options.reject_unauthorized.unwrap_or_else(|| {
+        std::env::var("NODE_TLS_REJECT_UNAUTHORIZED").map_or(true, |v| v != "0")
+    });
+    let tls = tls_core::Connection::client(&context, tls_options, Instant::now())?;
+    let (mut stream, remote) = match &options.path {
+        Some(path) => {
+            let s = mio::net::UnixStream::connect(path)
+                .map_err(|e| Error::io(e, format!("connect {}", path.display())))?;
+            (Stream::Unix(s), None)
+        }
+        None => {
+            let addr = resolve(&options.host, options.port).map_err(|e| {
+                Error::io(e, format!("getaddrinfo {}", options.host))
+            })?;
+            let s = mio::net::TcpStream::connect(addr)
+                .map_err(|e| Error::io(e, format!("connect {}:{}", addr.ip(), addr.port())))?;
+            (Stream::Tcp(s), Some(addr))
+        }
+    };
+    let shared = ev.weak();
+    let rc = shared.upgrade().expect("the loop is alive while borrowed");
+    let mut state = rc.state.borrow_mut();
+    let id = state.next_id();
+    state
+        .registry
+        .register(&mut stream, Token(id), Interest::READABLE | Interest::WRITABLE)
+        .map_err(|e| Error::io(e, "connect"))?;
+    let local = match &stream {
+        Stream::Tcp(s) => s.local_addr().ok(),
+        Stream::Unix(_) => None,
+    };
+    state
+        .sockets
+        .insert(id, SocketState::new(stream, tls, None, remote, local, true));
+    Ok(TlsSocket::from_parts(shared, id))
+}
+
+/// `host:port` to one address, the first the resolver gives (Node's `verbatim` order).
+pub(crate) fn resolve(host: &str, port: u16) -> std::io::Result<SocketAddr> {
+    (host, port).to_socket_addrs()?.next().ok_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::NotFound, format!("no address for {host}"))
+    })
+}
+
+/// `tls.getCiphers()`: the names of the supported cipher suites, lowercase, as Node
+/// lists them.
+pub fn get_ciphers() -> Vec<&'static str> {
+    context::get_ciphers()
+}

@@ -1,0 +1,141 @@
+//! The facade's one error type, with Node's `err.code`.
+
+use std::fmt;
+use std::io;
+
+/// An error as a Node user sees it: [`Error::code`] is Node's `err.code`
+/// (`ECONNREFUSED`, `DEPTH_ZERO_SELF_SIGNED_CERT`, `ERR_TLS_CERT_ALTNAME_INVALID`, ...)
+/// and Display is close to `err.message`.
+#[derive(Debug)]
+pub struct Error {
+    kind: Kind,
+}
+
+#[derive(Debug)]
+enum Kind {
+    Io { err: io::Error, context: String },
+    Tls(tls_core::Error),
+    Config(context::ContextError),
+}
+
+impl Error {
+    pub(crate) fn io(err: io::Error, context: impl Into<String>) -> Self {
+        Self {
+            kind: Kind::Io {
+                err,
+                context: context.into(),
+            },
+        }
+    }
+
+    /// Node's `err.code`.
+    pub fn code(&self) -> String {
+        match &self.kind {
+            Kind::Io { err, .. } => errno_name(err).to_string(),
+            Kind::Tls(e) => e.code(),
+            Kind::Config(_) => "ERR_INVALID_ARG_VALUE".to_string(),
+        }
+    }
+
+    /// A certificate trust or host-name failure (`rejectUnauthorized`).
+    pub fn is_verify(&self) -> bool {
+        matches!(&self.kind, Kind::Tls(e) if e.is_verify())
+    }
+
+    /// An option that could not be used (bad PEM, wrong passphrase, ...).
+    pub fn is_config(&self) -> bool {
+        matches!(self.kind, Kind::Config(_))
+    }
+
+    /// A transport error (connect, accept, read, write).
+    pub fn is_io(&self) -> bool {
+        matches!(self.kind, Kind::Io { .. })
+    }
+
+    /// The TLS error, when this is one.
+    pub fn tls(&self) -> Option<&tls_core::Error> {
+        match &self.kind {
+            Kind::Tls(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<tls_core::Error> for Error {
+    fn from(e: tls_core::Error) -> Self {
+        Self { kind: Kind::Tls(e) }
+    }
+}
+
+impl From<context::ContextError> for Error {
+    fn from(e: context::ContextError) -> Self {
+        Self {
+            kind: Kind::Config(e),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            Kind::Io { err, context } => {
+                // Node: "connect ECONNREFUSED 127.0.0.1:8000"
+                let code = errno_name(err);
+                if code == "EIO" {
+                    write!(f, "{context}: {err}")
+                } else {
+                    write!(f, "{} {code}{}", context_verb(context), context_rest(context))
+                }
+            }
+            Kind::Tls(e) => e.fmt(f),
+            Kind::Config(e) => e.fmt(f),
+        }
+    }
+}
+
+fn context_verb(context: &str) -> &str {
+    context.split_once(' ').map_or(context, |(v, _)| v)
+}
+
+fn context_rest(context: &str) -> String {
+    context
+        .split_once(' ')
+        .map_or(String::new(), |(_, rest)| format!(" {rest}"))
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            Kind::Io { err, .. } => Some(err),
+            Kind::Tls(e) => Some(e),
+            Kind::Config(e) => Some(e),
+        }
+    }
+}
+
+/// The errno name Node prints for an I/O error.
+fn errno_name(err: &io::Error) -> &'static str {
+    match err.raw_os_error() {
+        Some(1) => "EPERM",
+        Some(2) => "ENOENT",
+        Some(13) => "EACCES",
+        Some(32) => "EPIPE",
+        Some(98) => "EADDRINUSE",
+        Some(99) => "EADDRNOTAVAIL",
+        Some(101) => "ENETUNREACH",
+        Some(103) => "ECONNABORTED",
+        Some(104) => "ECONNRESET",
+        Some(110) => "ETIMEDOUT",
+        Some(111) => "ECONNREFUSED",
+        Some(113) => "EHOSTUNREACH",
+        _ => match err.kind() {
+            io::ErrorKind::ConnectionRefused => "ECONNREFUSED",
+            io::ErrorKind::ConnectionReset => "ECONNRESET",
+            io::ErrorKind::BrokenPipe => "EPIPE",
+            io::ErrorKind::AddrInUse => "EADDRINUSE",
+            io::ErrorKind::NotFound => "ENOTFOUND",
+            io::ErrorKind::TimedOut => "ETIMEDOUT",
+            _ => "EIO",
+        },
+    }
+}

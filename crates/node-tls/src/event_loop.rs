@@ -1,0 +1,543 @@
+//! The event loop: one per thread, like Node's. It owns every socket and server; the
+//! handles users hold are ids into it.
+//!
+//! Each turn: wait for readiness (mio), do all I/O and feed the TLS engines (no user
+//! code runs), then dispatch the collected events to handlers with every borrow
+//! released, so a handler may call any method (`write` inside `on_data`, ...), then
+//! flush what the handlers wrote.
+
+use crate::server::ServerState;
+use crate::socket::SocketState;
+use crate::{Error, Server, TlsSocket};
+use mio::{Events, Interest, Poll, Registry, Token, Waker};
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::io::{self, Read, Write};
+use std::rc::{Rc, Weak};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const WAKE_TOKEN: Token = Token(usize::MAX);
+/// Reads per socket per turn before others get theirs (fairness).
+const READ_BUDGET: usize = 16;
+const READ_CHUNK: usize = 64 * 1024;
+
+/// An event waiting for its handlers.
+pub(crate) enum Emit {
+    Listening(usize),
+    SecureConnection(usize, usize),
+    ClientError(usize, usize, Error),
+    ServerClose(usize),
+    SecureConnect(usize),
+    Data(usize, Vec<u8>),
+    End(usize),
+    Error(usize, Error),
+    Close(usize, bool),
+    Call(Box<dyn FnOnce()>),
+}
+
+pub(crate) struct State {
+    pub(crate) registry: Registry,
+    pub(crate) sockets: HashMap<usize, SocketState>,
+    pub(crate) servers: HashMap<usize, ServerState>,
+    pub(crate) queue: VecDeque<Emit>,
+    next_id: usize,
+    /// Sockets with output to flush or a close to check.
+    dirty: Vec<usize>,
+    /// Sockets whose read budget ran out: read them again next turn.
+    again: Vec<usize>,
+    read_buf: Vec<u8>,
+    wake_handlers: Vec<Box<dyn FnMut()>>,
+}
+
+impl State {
+    pub(crate) fn next_id(&mut self) -> usize {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    pub(crate) fn mark_dirty(&mut self, id: usize) {
+        if !self.dirty.contains(&id) {
+            self.dirty.push(id);
+        }
+    }
+}
+
+pub(crate) struct Shared {
+    poll: RefCell<Poll>,
+    pub(crate) state: RefCell<State>,
+    waker: Arc<Waker>,
+}
+
+/// Node's event loop for TLS servers and sockets. Not `Send`: one per thread. Other
+/// threads reach it through [`EventLoop::remote`].
+pub struct EventLoop {
+    shared: Rc<Shared>,
+}
+
+/// Wakes an [`EventLoop`] from another thread; its [`EventLoop::on_wake`] handlers then
+/// run on the loop's thread. Pair it with a channel to pass data.
+#[derive(Clone, Debug)]
+pub struct Remote {
+    waker: Arc<Waker>,
+}
+
+impl Remote {
+    /// Wakes the loop.
+    pub fn wake(&self) -> io::Result<()> {
+        self.waker.wake()
+    }
+}
+
+impl EventLoop {
+    /// A new, empty loop.
+    pub fn new() -> io::Result<Self> {
+        let poll = Poll::new()?;
+        let registry = poll.registry().try_clone()?;
+        let waker = Arc::new(Waker::new(poll.registry(), WAKE_TOKEN)?);
+        Ok(Self {
+            shared: Rc::new(Shared {
+                poll: RefCell::new(poll),
+                state: RefCell::new(State {
+                    registry,
+                    sockets: HashMap::new(),
+                    servers: HashMap::new(),
+                    queue: VecDeque::new(),
+                    next_id: 0,
+                    dirty: Vec::new(),
+                    again: Vec::new(),
+                    read_buf: vec![0; READ_CHUNK],
+                    wake_handlers: Vec::new(),
+                }),
+                waker,
+            }),
+        })
+    }
+
+    pub(crate) fn weak(&self) -> Weak<Shared> {
+        Rc::downgrade(&self.shared)
+    }
+
+    /// A handle other threads can use to wake this loop.
+    pub fn remote(&self) -> Remote {
+        Remote {
+            waker: self.shared.waker.clone(),
+        }
+    }
+
+    /// Runs `handler` on this thread each time a [`Remote`] wakes the loop.
+    pub fn on_wake(&self, handler: impl FnMut() + 'static) {
+        self.shared
+            .state
+            .borrow_mut()
+            .wake_handlers
+            .push(Box::new(handler));
+    }
+
+    /// Runs until nothing is left: no listening server, no open socket (Node exits then).
+    pub fn run(&self) -> io::Result<()> {
+        while self.is_alive() {
+            self.turn(None)?;
+        }
+        Ok(())
+    }
+
+    /// Runs until `done()` is true (checked after each turn) or `timeout` passes;
+    /// returns whether `done()` became true. Tests use it instead of sleeping.
+    pub fn run_until(&self, mut done: impl FnMut() -> bool, timeout: Duration) -> io::Result<bool> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if done() {
+                return Ok(true);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(false);
+            }
+            self.turn(Some(deadline - now))?;
+        }
+    }
+
+    /// Whether a server listens or a socket is open (or events wait).
+    pub fn is_alive(&self) -> bool {
+        let state = self.shared.state.borrow();
+        !state.sockets.is_empty() || !state.servers.is_empty() || !state.queue.is_empty()
+    }
+
+    /// One turn: wait for I/O at most `timeout` (or until the next timer), handle it,
+    /// dispatch events.
+    pub fn turn(&self, timeout: Option<Duration>) -> io::Result<()> {
+        let mut events = Events::with_capacity(256);
+        let wait = {
+            let state = self.shared.state.borrow();
+            if !state.queue.is_empty() || !state.again.is_empty() || !state.dirty.is_empty() {
+                Some(Duration::ZERO)
+            } else {
+                let next_timer = state
+                    .sockets
+                    .values()
+                    .filter_map(|s| s.tls.poll_timeout())
+                    .min()
+                    .map(|t| t.saturating_duration_since(Instant::now()));
+                match (timeout, next_timer) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                }
+            }
+        };
+        match self.shared.poll.borrow_mut().poll(&mut events, wait) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+        let mut woken = false;
+        {
+            let mut state = self.shared.state.borrow_mut();
+            let state = &mut *state;
+            let again = std::mem::take(&mut state.again);
+            for id in again {
+                socket_io(state, id, true, false);
+            }
+            for event in events.iter() {
+                let token = event.token();
+                if token == WAKE_TOKEN {
+                    woken = true;
+                } else if state.servers.contains_key(&token.0) {
+                    crate::server::accept_all(state, token.0);
+                } else {
+                    socket_io(state, token.0, event.is_readable() || event.is_read_closed(), event.is_writable());
+                }
+            }
+            let now = Instant::now();
+            let expired: Vec<usize> = state
+                .sockets
+                .iter()
+                .filter(|(_, s)| s.tls.poll_timeout().is_some_and(|t| t <= now))
+                .map(|(id, _)| *id)
+                .collect();
+            for id in expired {
+                if let Some(s) = state.sockets.get_mut(&id) {
+                    s.tls.handle_timeout(now);
+                    s.collect_events(id, &mut state.queue);
+                    state.mark_dirty(id);
+                }
+            }
+            flush_dirty(state);
+        }
+        if woken {
+            self.run_wake_handlers();
+        }
+        self.dispatch();
+        Ok(())
+    }
+
+    fn run_wake_handlers(&self) {
+        let mut handlers = std::mem::take(&mut self.shared.state.borrow_mut().wake_handlers);
+        for h in handlers.iter_mut() {
+            h();
+        }
+        let mut state = self.shared.state.borrow_mut();
+        let added = std::mem::replace(&mut state.wake_handlers, handlers);
+        state.wake_handlers.extend(added);
+        flush_dirty(&mut state);
+    }
+
+    /// Calls handlers for queued events until none are left; flushes after each.
+    fn dispatch(&self) {
+        loop {
+            let Some(emit) = self.shared.state.borrow_mut().queue.pop_front() else {
+                return;
+            };
+            let weak = self.weak();
+            match emit {
+                Emit::Call(f) => f(),
+                Emit::Listening(sid) => {
+                    let server = Server::from_parts(weak, sid);
+                    self.call_server(sid, |h| &mut h.listening, |f| f(&server));
+                }
+                Emit::SecureConnection(sid, id) => {
+                    let server_alive = self.shared.state.borrow().servers.contains_key(&sid);
+                    if server_alive {
+                        let sock = TlsSocket::from_parts(weak, id);
+                        self.call_server(sid, |h| &mut h.secure_connection, |f| f(&sock));
+                    }
+                }
+                Emit::ClientError(sid, id, err) => {
+                    let sock = TlsSocket::from_parts(weak, id);
+                    self.call_server(sid, |h| &mut h.client_error, |f| f(&err, &sock));
+                }
+                Emit::ServerClose(sid) => {
+                    let server = Server::from_parts(weak, sid);
+                    self.call_server(sid, |h| &mut h.close, |f| f(&server));
+                    self.shared.state.borrow_mut().servers.remove(&sid);
+                }
+                Emit::SecureConnect(id) => {
+                    let sock = TlsSocket::from_parts(weak, id);
+                    self.call_socket(id, |h| &mut h.secure_connect, |f| f(&sock));
+                }
+                Emit::Data(id, data) => {
+                    let has_handler = {
+                        let mut state = self.shared.state.borrow_mut();
+                        match state.sockets.get_mut(&id) {
+                            Some(s) if s.handlers.data.is_empty() => {
+                                // Paused, as a Node stream with no 'data' listener: keep it.
+                                s.unread.extend_from_slice(&data);
+                                false
+                            }
+                            Some(_) => true,
+                            None => false,
+                        }
+                    };
+                    if has_handler {
+                        let sock = TlsSocket::from_parts(weak, id);
+                        self.call_socket(id, |h| &mut h.data, |f| f(&sock, &data));
+                    }
+                }
+                Emit::End(id) => {
+                    let deferred = {
+                        let mut state = self.shared.state.borrow_mut();
+                        match state.sockets.get_mut(&id) {
+                            Some(s) if !s.unread.is_empty() => {
+                                s.end_pending = true;
+                                true
+                            }
+                            _ => false,
+                        }
+                    };
+                    if !deferred {
+                        let sock = TlsSocket::from_parts(weak, id);
+                        self.call_socket(id, |h| &mut h.end, |f| f(&sock));
+                        // allowHalfOpen: false (Node's default): end our side too.
+                        sock.end();
+                    }
+                }
+                Emit::Error(id, err) => {
+                    let sock = TlsSocket::from_parts(weak, id);
+                    self.call_socket(id, |h| &mut h.error, |f| f(&sock, &err));
+                }
+                Emit::Close(id, had_error) => {
+                    let sock = TlsSocket::from_parts(weak, id);
+                    self.call_socket(id, |h| &mut h.close, |f| f(&sock, had_error));
+                    let mut state = self.shared.state.borrow_mut();
+                    if let Some(s) = state.sockets.remove(&id) {
+                        if let Some(sid) = s.server {
+                            crate::server::connection_closed(&mut state, sid);
+                        }
+                    }
+                }
+            }
+            flush_dirty(&mut self.shared.state.borrow_mut());
+        }
+    }
+
+    /// Takes a socket's handlers for one event out of the state, calls them with no
+    /// borrow held, and puts them back (with any added meanwhile after them).
+    fn call_socket<H: ?Sized>(
+        &self,
+        id: usize,
+        pick: fn(&mut crate::socket::Handlers) -> &mut Vec<Box<H>>,
+        mut call: impl FnMut(&mut Box<H>),
+    ) {
+        let taken = {
+            let mut state = self.shared.state.borrow_mut();
+            match state.sockets.get_mut(&id) {
+                Some(s) => std::mem::take(pick(&mut s.handlers)),
+                None => return,
+            }
+        };
+        let mut taken = taken;
+        for h in taken.iter_mut() {
+            call(h);
+        }
+        let mut state = self.shared.state.borrow_mut();
+        if let Some(s) = state.sockets.get_mut(&id) {
+            let slot = pick(&mut s.handlers);
+            let added = std::mem::replace(slot, taken);
+            slot.extend(added);
+        }
+    }
+
+    fn call_server<H: ?Sized>(
+        &self,
+        sid: usize,
+        pick: fn(&mut crate::server::Handlers) -> &mut Vec<Box<H>>,
+        mut call: impl FnMut(&mut Box<H>),
+    ) {
+        let taken = {
+            let mut state = self.shared.state.borrow_mut();
+            match state.servers.get_mut(&sid) {
+                Some(s) => std::mem::take(pick(&mut s.handlers)),
+                None => return,
+            }
+        };
+        let mut taken = taken;
+        for h in taken.iter_mut() {
+            call(h);
+        }
+        let mut state = self.shared.state.borrow_mut();
+        if let Some(s) = state.servers.get_mut(&sid) {
+            let slot = pick(&mut s.handlers);
+            let added = std::mem::replace(slot, taken);
+            slot.extend(added);
+        }
+    }
+}
+
+impl std::fmt::Debug for EventLoop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.shared.state.borrow();
+        f.debug_struct("EventLoop")
+            .field("sockets", &state.sockets.len())
+            .field("servers", &state.servers.len())
+            .finish()
+    }
+}
+
+/// Reads (and, when connecting, completes the connect) for one socket.
+fn socket_io(state: &mut State, id: usize, readable: bool, writable: bool) {
+    let State {
+        sockets,
+        queue,
+        read_buf,
+        again,
+        dirty,
+        ..
+    } = state;
+    let Some(s) = sockets.get_mut(&id) else {
+        return;
+    };
+    if s.closed {
+        return;
+    }
+    if s.connecting {
+        if !writable && !readable {
+            return;
+        }
+        match s.stream.take_error() {
+            Ok(Some(e)) | Err(e) => {
+                s.fail_io(id, e, "connect", queue);
+                push_dirty(dirty, id);
+                return;
+            }
+            Ok(None) => {}
+        }
+        if !s.stream.is_connected() {
+            return;
+        }
+        s.connecting = false;
+        s.stream.set_nodelay();
+    }
+    if readable && !s.read_eof {
+        let mut budget = READ_BUDGET;
+        loop {
+            if budget == 0 {
+                again.push(id);
+                break;
+            }
+            budget -= 1;
+            match s.stream.read(read_buf) {
+                Ok(0) => {
+                    s.read_eof = true;
+                    s.tls.feed_eof();
+                    break;
+                }
+                Ok(n) => {
+                    s.bytes_read += n as u64;
+                    s.tls.feed(&read_buf[..n]);
+                    if s.tls.is_closed() {
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    s.read_eof = true;
+                    if s.tls.is_secure() || s.tls.is_closed() {
+                        s.fail_io(id, e, "read", queue);
+                    } else {
+                        // Node: a reset during the handshake is "socket disconnected".
+                        s.tls.feed_eof();
+                    }
+                    break;
+                }
+            }
+        }
+        s.collect_events(id, queue);
+    }
+    push_dirty(dirty, id);
+}
+
+fn push_dirty(dirty: &mut Vec<usize>, id: usize) {
+    if !dirty.contains(&id) {
+        dirty.push(id);
+    }
+}
+
+/// Sends pending bytes of every dirty socket and closes the finished ones.
+pub(crate) fn flush_dirty(state: &mut State) {
+    let dirty = std::mem::take(&mut state.dirty);
+    for id in dirty {
+        let State {
+            sockets,
+            queue,
+            registry,
+            ..
+        } = state;
+        let Some(s) = sockets.get_mut(&id) else {
+            continue;
+        };
+        if s.closed || s.connecting {
+            continue;
+        }
+        s.tls.poll_transmit(&mut s.out);
+        let mut failed = None;
+        while s.out_pos < s.out.len() {
+            match s.stream.write(&s.out[s.out_pos..]) {
+                Ok(n) => {
+                    s.out_pos += n;
+                    s.bytes_written += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        if s.out_pos == s.out.len() {
+            s.out.clear();
+            s.out_pos = 0;
+        }
+        if let Some(e) = failed {
+            s.out.clear();
+            s.out_pos = 0;
+            if !s.tls.is_closed() {
+                s.fail_io(id, e, "write", queue);
+            }
+        }
+        let want_write = !s.out.is_empty();
+        if want_write != s.want_write {
+            s.want_write = want_write;
+            let interest = if want_write {
+                Interest::READABLE | Interest::WRITABLE
+            } else {
+                Interest::READABLE
+            };
+            let _ = registry.reregister(&mut s.stream, Token(id), interest);
+        }
+        if s.out.is_empty() && s.ending && !s.write_shut && !s.tls.is_closed() {
+            s.write_shut = true;
+            let _ = s.stream.shutdown_write();
+        }
+        let finished = s.destroyed
+            || (s.tls.is_closed() && s.out.is_empty())
+            || (s.write_shut && (s.tls.peer_ended() || s.read_eof));
+        if finished {
+            s.closed = true;
+            let _ = registry.deregister(&mut s.stream);
+            let _ = s.stream.shutdown_write();
+            queue.push_back(Emit::Close(id, s.had_error));
+        }
+    }
+}

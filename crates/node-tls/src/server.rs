@@ -1,0 +1,258 @@
+//! `tls.Server`: the handle, and the state the loop keeps for it.
+
+use crate::event_loop::{Emit, Shared, State};
+use crate::socket::{SocketState, TlsSocket};
+use crate::stream::{Listener, Stream};
+use crate::Error;
+use context::SecureContext;
+use mio::{Interest, Token};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::rc::Weak;
+use std::time::Instant;
+
+type SocketHandler = dyn FnMut(&TlsSocket);
+type ClientErrorHandler = dyn FnMut(&Error, &TlsSocket);
+type ServerHandler = dyn FnMut(&Server);
+
+/// A server's event handlers, by Node event name.
+#[derive(Default)]
+pub(crate) struct Handlers {
+    pub(crate) secure_connection: Vec<Box<SocketHandler>>,
+    pub(crate) client_error: Vec<Box<ClientErrorHandler>>,
+    pub(crate) listening: Vec<Box<ServerHandler>>,
+    pub(crate) close: Vec<Box<ServerHandler>>,
+}
+
+/// Where a server listens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServerAddress {
+    /// A TCP address.
+    Inet(SocketAddr),
+    /// A Unix-domain socket path (Node's `server.listen(path)`).
+    Unix(PathBuf),
+}
+
+pub(crate) struct ServerState {
+    pub(crate) listener: Option<Listener>,
+    pub(crate) address: Option<ServerAddress>,
+    pub(crate) context: SecureContext,
+    pub(crate) options: tls_core::ServerOptions,
+    pub(crate) handlers: Handlers,
+    pub(crate) connections: usize,
+    pub(crate) max_connections: Option<usize>,
+    pub(crate) closing: bool,
+}
+
+/// Accepts every pending connection of server `sid`.
+pub(crate) fn accept_all(state: &mut State, sid: usize) {
+    loop {
+        let Some(server) = state.servers.get(&sid) else {
+            return;
+        };
+        let Some(listener) = &server.listener else {
+            return;
+        };
+        let (mut stream, remote) = match listener.accept() {
+            Ok(pair) => pair,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            // EMFILE and friends: try again on the next readiness.
+            Err(_) => return,
+        };
+        if server
+            .max_connections
+            .is_some_and(|max| server.connections >= max)
+        {
+            // Node: connections over maxConnections are closed at once.
+            drop(stream);
+            continue;
+        }
+        let tls = match tls_core::Connection::server(
+            &server.context,
+            server.options.clone(),
+            Instant::now(),
+        ) {
+            Ok(tls) => tls,
+            Err(_) => continue,
+        };
+        stream.set_nodelay();
+        let local = match &stream {
+            Stream::Tcp(s) => s.local_addr().ok(),
+            Stream::Unix(_) => None,
+        };
+        let id = state.next_id();
+        if state
+            .registry
+            .register(&mut stream, Token(id), Interest::READABLE)
+            .is_err()
+        {
+            continue;
+        }
+        if let Some(server) = state.servers.get_mut(&sid) {
+            server.connections += 1;
+        }
+        state.sockets.insert(
+            id,
+            SocketState::new(stream, tls, Some(sid), remote, local, false),
+        );
+    }
+}
+
+/// A connection of server `sid` is gone: emit `'close'` after the last one of a
+/// closing server.
+pub(crate) fn connection_closed(state: &mut State, sid: usize) {
+    if let Some(server) = state.servers.get_mut(&sid) {
+        server.connections = server.connections.saturating_sub(1);
+        if server.closing && server.connections == 0 {
+            state.queue.push_back(Emit::ServerClose(sid));
+        }
+    }
+}
+
+/// `tls.Server`: a cheap handle to a server owned by the loop.
+#[derive(Clone)]
+pub struct Server {
+    ev: Weak<Shared>,
+    id: usize,
+}
+
+impl Server {
+    pub(crate) fn from_parts(ev: Weak<Shared>, id: usize) -> Self {
+        Self { ev, id }
+    }
+
+    fn with<R>(&self, default: R, f: impl FnOnce(&mut State, usize) -> R) -> R {
+        let Some(shared) = self.ev.upgrade() else {
+            return default;
+        };
+        let mut state = shared.state.borrow_mut();
+        if !state.servers.contains_key(&self.id) {
+            return default;
+        }
+        f(&mut state, self.id)
+    }
+
+    fn handlers(&self, f: impl FnOnce(&mut Handlers)) -> &Self {
+        self.with((), |state, id| {
+            if let Some(s) = state.servers.get_mut(&id) {
+                f(&mut s.handlers);
+            }
+        });
+        self
+    }
+
+    /// `'secureConnection'`: a client finished its handshake. `authorized()` says
+    /// whether its certificate (with `requestCert`) is trusted.
+    pub fn on_secure_connection(&self, f: impl FnMut(&TlsSocket) + 'static) -> &Self {
+        self.handlers(|h| h.secure_connection.push(Box::new(f)))
+    }
+
+    /// `'clientError'`: a connection failed before its handshake completed.
+    pub fn on_client_error(&self, f: impl FnMut(&Error, &TlsSocket) + 'static) -> &Self {
+        self.handlers(|h| h.client_error.push(Box::new(f)))
+    }
+
+    /// `'listening'`.
+    pub fn on_listening(&self, f: impl FnMut(&Server) + 'static) -> &Self {
+        self.handlers(|h| h.listening.push(Box::new(f)))
+    }
+
+    /// `'close'`: after `close()`, once the last connection is gone.
+    pub fn on_close(&self, f: impl FnMut(&Server) + 'static) -> &Self {
+        self.handlers(|h| h.close.push(Box::new(f)))
+    }
+
+    /// `server.listen(port[, host][, callback])`: binds now (errors such as
+    /// `EADDRINUSE` are returned), then emits `'listening'`. Port 0 picks a free port.
+    pub fn listen(&self, host: &str, port: u16) -> Result<SocketAddr, Error> {
+        let addr = crate::resolve(host, port).map_err(|e| Error::io(e, format!("listen {host}:{port}")))?;
+        let listener = mio::net::TcpListener::bind(addr)
+            .map_err(|e| Error::io(e, format!("listen {}:{}", addr.ip(), addr.port())))?;
+        let local = listener
+            .local_addr()
+            .map_err(|e| Error::io(e, "listen"))?;
+        self.install(Listener::Tcp(listener), ServerAddress::Inet(local))?;
+        Ok(local)
+    }
+
+    /// `server.listen(path)`: a Unix-domain socket.
+    pub fn listen_path(&self, path: impl Into<PathBuf>) -> Result<(), Error> {
+        let path = path.into();
+        let listener = mio::net::UnixListener::bind(&path)
+            .map_err(|e| Error::io(e, format!("listen {}", path.display())))?;
+        self.install(Listener::Unix(listener), ServerAddress::Unix(path))
+    }
+
+    fn install(&self, mut listener: Listener, address: ServerAddress) -> Result<(), Error> {
+        self.with(Err(Error::io(std::io::ErrorKind::NotConnected.into(), "listen")), |state, id| {
+            state
+                .registry
+                .register(&mut listener, Token(id), Interest::READABLE)
+                .map_err(|e| Error::io(e, "listen"))?;
+            let server = state.servers.get_mut(&id).expect("checked by with");
+            server.listener = Some(listener);
+            server.address = Some(address);
+            state.queue.push_back(Emit::Listening(id));
+            Ok(())
+        })
+    }
+
+    /// `server.address()`.
+    pub fn address(&self) -> Option<ServerAddress> {
+        self.with(None, |state, id| state.servers[&id].address.clone())
+    }
+
+    /// `server.close()`: stop accepting; `'close'` follows once every connection is gone.
+    pub fn close(&self) {
+        self.with((), |state, id| {
+            let server = state.servers.get_mut(&id).expect("checked by with");
+            if server.closing {
+                return;
+            }
+            server.closing = true;
+            if let Some(mut listener) = server.listener.take() {
+                let _ = state.registry.deregister(&mut listener);
+                if let Some(ServerAddress::Unix(path)) = &server.address {
+                    let _ = std::fs::remove_file(path);
+                }
+            }
+            if server.connections == 0 {
+                state.queue.push_back(Emit::ServerClose(id));
+            }
+        });
+    }
+
+    /// `server.connections`: open connections.
+    pub fn connections(&self) -> usize {
+        self.with(0, |state, id| state.servers[&id].connections)
+    }
+
+    /// `server.maxConnections`: refuse connections beyond this many.
+    pub fn set_max_connections(&self, max: Option<usize>) {
+        self.with((), |state, id| {
+            if let Some(s) = state.servers.get_mut(&id) {
+                s.max_connections = max;
+            }
+        });
+    }
+
+    /// Every open connection of this server (to end or destroy them on shutdown).
+    pub fn sockets(&self) -> Vec<TlsSocket> {
+        let ev = self.ev.clone();
+        self.with(Vec::new(), |state, id| {
+            state
+                .sockets
+                .iter()
+                .filter(|(_, s)| s.server == Some(id) && !s.closed)
+                .map(|(sid, _)| TlsSocket::from_parts(ev.clone(), *sid))
+                .collect()
+        })
+    }
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server").field("id", &self.id).finish()
+    }
+}

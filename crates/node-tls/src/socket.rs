@@ -1,0 +1,407 @@
+//! `tls.TLSSocket`: the handle, and the state the loop keeps for it.
+
+use crate::event_loop::{Emit, Shared, State};
+use crate::stream::Stream;
+use crate::Error;
+use context::PeerCertificate;
+use std::collections::VecDeque;
+use std::io;
+use std::net::SocketAddr;
+use std::rc::Weak;
+
+type Handler = dyn FnMut(&TlsSocket);
+type DataHandler = dyn FnMut(&TlsSocket, &[u8]);
+type ErrorHandler = dyn FnMut(&TlsSocket, &Error);
+type CloseHandler = dyn FnMut(&TlsSocket, bool);
+
+/// A socket's event handlers, by Node event name.
+#[derive(Default)]
+pub(crate) struct Handlers {
+    pub(crate) secure_connect: Vec<Box<Handler>>,
+    pub(crate) data: Vec<Box<DataHandler>>,
+    pub(crate) end: Vec<Box<Handler>>,
+    pub(crate) error: Vec<Box<ErrorHandler>>,
+    pub(crate) close: Vec<Box<CloseHandler>>,
+}
+
+/// What the loop knows of one connection.
+pub(crate) struct SocketState {
+    pub(crate) stream: Stream,
+    pub(crate) tls: tls_core::Connection,
+    pub(crate) handlers: Handlers,
+    /// The server that accepted it, if any.
+    pub(crate) server: Option<usize>,
+    pub(crate) remote: Option<SocketAddr>,
+    pub(crate) local: Option<SocketAddr>,
+    pub(crate) connecting: bool,
+    /// Encrypted bytes waiting for the socket, from `out_pos` on.
+    pub(crate) out: Vec<u8>,
+    pub(crate) out_pos: usize,
+    pub(crate) want_write: bool,
+    pub(crate) ending: bool,
+    pub(crate) write_shut: bool,
+    pub(crate) read_eof: bool,
+    pub(crate) destroyed: bool,
+    pub(crate) closed: bool,
+    pub(crate) had_error: bool,
+    pub(crate) secure: bool,
+    /// Data that came while no `data` handler was set (a paused stream).
+    pub(crate) unread: Vec<u8>,
+    pub(crate) end_pending: bool,
+    pub(crate) bytes_read: u64,
+    pub(crate) bytes_written: u64,
+}
+
+impl SocketState {
+    pub(crate) fn new(
+        stream: Stream,
+        tls: tls_core::Connection,
+        server: Option<usize>,
+        remote: Option<SocketAddr>,
+        local: Option<SocketAddr>,
+        connecting: bool,
+    ) -> Self {
+        Self {
+            stream,
+            tls,
+            handlers: Handlers::default(),
+            server,
+            remote,
+            local,
+            connecting,
+            out: Vec::new(),
+            out_pos: 0,
+            want_write: connecting,
+            ending: false,
+            write_shut: false,
+            read_eof: false,
+            destroyed: false,
+            closed: false,
+            had_error: false,
+            secure: false,
+            unread: Vec::new(),
+            end_pending: false,
+            bytes_read: 0,
+            bytes_written: 0,
+        }
+    }
+
+    /// Turns the engine's events into loop events for this socket.
+    pub(crate) fn collect_events(&mut self, id: usize, queue: &mut VecDeque<Emit>) {
+        while let Some(event) = self.tls.poll_event() {
+            match event {
+                tls_core::Event::Secure => {
+                    self.secure = true;
+                    queue.push_back(match self.server {
+                        Some(sid) => Emit::SecureConnection(sid, id),
+                        None => Emit::SecureConnect(id),
+                    });
+                }
+                tls_core::Event::Data(data) => queue.push_back(Emit::Data(id, data)),
+                tls_core::Event::End => queue.push_back(Emit::End(id)),
+                tls_core::Event::Error(e) => self.push_error(id, e.into(), queue),
+                tls_core::Event::Rejected(_) => {}
+                _ => {}
+            }
+        }
+    }
+
+    /// An error before `secureConnection` goes to the server's `clientError`.
+    fn push_error(&mut self, id: usize, err: Error, queue: &mut VecDeque<Emit>) {
+        self.had_error = true;
+        match self.server {
+            Some(sid) if !self.secure => queue.push_back(Emit::ClientError(sid, id, err)),
+            _ => queue.push_back(Emit::Error(id, err)),
+        }
+    }
+
+    pub(crate) fn fail_io(
+        &mut self,
+        id: usize,
+        err: io::Error,
+        syscall: &str,
+        queue: &mut VecDeque<Emit>,
+    ) {
+        let what = match self.remote {
+            Some(addr) => format!("{syscall} {}:{}", addr.ip(), addr.port()),
+            None => syscall.to_string(),
+        };
+        self.destroyed = true;
+        self.push_error(id, Error::io(err, what), queue);
+    }
+}
+
+/// `tls.TLSSocket`: a cheap handle (clone it freely) to a connection owned by the
+/// loop. Dropping it never closes the connection (as in Node); `end()` or `destroy()`
+/// does. Once the connection is gone, methods do nothing and getters return defaults.
+#[derive(Clone)]
+pub struct TlsSocket {
+    ev: Weak<Shared>,
+    id: usize,
+}
+
+/// `getCipher()`: the negotiated suite.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cipher {
+    /// OpenSSL's name, e.g. `ECDHE-RSA-AES128-GCM-SHA256` or `TLS_AES_256_GCM_SHA384`.
+    pub name: String,
+    /// The IANA name, e.g. `TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256`.
+    pub standard_name: String,
+    /// The protocol that introduced the suite, as OpenSSL says: `TLSv1.2` or `TLSv1.3`.
+    pub version: String,
+}
+
+impl TlsSocket {
+    pub(crate) fn from_parts(ev: Weak<Shared>, id: usize) -> Self {
+        Self { ev, id }
+    }
+
+    fn with<R>(&self, default: R, f: impl FnOnce(&mut State, usize) -> R) -> R {
+        let Some(shared) = self.ev.upgrade() else {
+            return default;
+        };
+        let mut state = shared.state.borrow_mut();
+        if !state.sockets.contains_key(&self.id) {
+            return default;
+        }
+        f(&mut state, self.id)
+    }
+
+    fn get<R>(&self, default: R, f: impl FnOnce(&SocketState) -> R) -> R {
+        self.with(default, |state, id| f(&state.sockets[&id]))
+    }
+
+    /// A number identifying this connection within its loop.
+    pub fn id(&self) -> usize {
+        self.id
+    }
+
+    // ----- events -----
+
+    /// `'secureConnect'` (client): the handshake is done; check `authorized()`.
+    pub fn on_secure_connect(&self, f: impl FnMut(&TlsSocket) + 'static) -> &Self {
+        self.with((), |s, id| {
+            s.sockets.get_mut(&id).map(|s| s.handlers.secure_connect.push(Box::new(f)));
+        });
+        self
+    }
+
+    /// `'data'`: decrypted bytes. Data that arrived before any handler was set is
+    /// delivered right after this call (Node's paused stream, resumed).
+    pub fn on_data(&self, f: impl FnMut(&TlsSocket, &[u8]) + 'static) -> &Self {
+        self.with((), |state, id| {
+            let Some(s) = state.sockets.get_mut(&id) else {
+                return;
+            };
+            s.handlers.data.push(Box::new(f));
+            if !s.unread.is_empty() {
+                let data = std::mem::take(&mut s.unread);
+                state.queue.push_back(Emit::Data(id, data));
+            }
+            if std::mem::take(&mut s.end_pending) {
+                state.queue.push_back(Emit::End(id));
+            }
+        });
+        self
+    }
+
+    /// `'end'`: the peer ended its side. Our side ends right after (allowHalfOpen false).
+    pub fn on_end(&self, f: impl FnMut(&TlsSocket) + 'static) -> &Self {
+        self.with((), |s, id| {
+            s.sockets.get_mut(&id).map(|s| s.handlers.end.push(Box::new(f)));
+        });
+        self
+    }
+
+    /// `'error'`: then `'close'` follows.
+    pub fn on_error(&self, f: impl FnMut(&TlsSocket, &Error) + 'static) -> &Self {
+        self.with((), |s, id| {
+            s.sockets.get_mut(&id).map(|s| s.handlers.error.push(Box::new(f)));
+        });
+        self
+    }
+
+    /// `'close'`, with `hadError`.
+    pub fn on_close(&self, f: impl FnMut(&TlsSocket, bool) + 'static) -> &Self {
+        self.with((), |s, id| {
+            s.sockets.get_mut(&id).map(|s| s.handlers.close.push(Box::new(f)));
+        });
+        self
+    }
+
+    // ----- methods -----
+
+    /// `write(data)`: queued and encrypted; sent once the handshake is done. Returns
+    /// `false` when the socket is closed or ended.
+    pub fn write(&self, data: &[u8]) -> bool {
+        self.with(false, |state, id| {
+            let s = state.sockets.get_mut(&id).expect("checked by with");
+            if s.ending || s.closed {
+                return false;
+            }
+            let ok = s.tls.write(data);
+            state.mark_dirty(id);
+            ok
+        })
+    }
+
+    /// `end()`: close_notify after the queued data, then a TCP FIN.
+    pub fn end(&self) {
+        self.with((), |state, id| {
+            let s = state.sockets.get_mut(&id).expect("checked by with");
+            if !s.ending && !s.closed {
+                s.ending = true;
+                s.tls.end();
+                state.mark_dirty(id);
+            }
+        });
+    }
+
+    /// `destroy()`: close now, without close_notify.
+    pub fn destroy(&self) {
+        self.with((), |state, id| {
+            let s = state.sockets.get_mut(&id).expect("checked by with");
+            if !s.closed {
+                s.destroyed = true;
+                state.mark_dirty(id);
+            }
+        });
+    }
+
+    // ----- properties -----
+
+    /// `encrypted`: always `true`.
+    pub fn encrypted(&self) -> bool {
+        true
+    }
+
+    /// `authorized`: the peer's certificate is trusted (and names the host, client side).
+    pub fn authorized(&self) -> bool {
+        self.get(false, |s| s.tls.authorized())
+    }
+
+    /// `authorizationError`: Node's code for why the peer is not authorized.
+    pub fn authorization_error(&self) -> Option<String> {
+        self.get(None, |s| s.tls.authorization_error().map(|e| e.code()))
+    }
+
+    /// The full error behind `authorization_error` (its message, e.g. the altname reason).
+    pub fn authorization_error_message(&self) -> Option<String> {
+        self.get(None, |s| s.tls.authorization_error().map(|e| e.to_string()))
+    }
+
+    /// `getPeerCertificate(detailed)`: the peer's certificate as Node describes it;
+    /// with `detailed`, the whole chain the peer sent (leaf first). `None` when the peer
+    /// sent none.
+    pub fn get_peer_certificate(&self, detailed: bool) -> Option<Vec<PeerCertificate>> {
+        let chain = self.get(Vec::new(), |s| s.tls.peer_certificates().to_vec());
+        let take = if detailed { chain.len() } else { 1 };
+        let described: Vec<PeerCertificate> = chain
+            .iter()
+            .take(take)
+            .filter_map(|c| context::describe(c.as_ref()).ok())
+            .collect();
+        (!described.is_empty()).then_some(described)
+    }
+
+    /// `getCipher()`.
+    pub fn get_cipher(&self) -> Option<Cipher> {
+        self.get(None, |s| {
+            let suite = s.tls.cipher_suite()?;
+            let id = suite.suite();
+            Some(Cipher {
+                name: context::openssl_name(id)?.to_string(),
+                standard_name: context::standard_name(id)?.to_string(),
+                version: match suite {
+                    rustls::SupportedCipherSuite::Tls13(_) => "TLSv1.3",
+                    rustls::SupportedCipherSuite::Tls12(_) => "TLSv1.2",
+                }
+                .to_string(),
+            })
+        })
+    }
+
+    /// `getProtocol()`: `TLSv1.2` or `TLSv1.3`.
+    pub fn get_protocol(&self) -> Option<&'static str> {
+        self.get(None, |s| s.tls.protocol())
+    }
+
+    /// `servername`: the SNI name (sent, on a client; received, on a server).
+    pub fn servername(&self) -> Option<String> {
+        self.get(None, |s| s.tls.servername().map(str::to_string))
+    }
+
+    /// `alpnProtocol`: the negotiated ALPN protocol, if any.
+    pub fn alpn_protocol(&self) -> Option<String> {
+        self.get(None, |s| {
+            s.tls
+                .alpn_protocol()
+                .map(|p| String::from_utf8_lossy(p).into_owned())
+        })
+    }
+
+    /// `isSessionReused()`.
+    pub fn is_session_reused(&self) -> bool {
+        self.get(false, |s| s.tls.session_reused())
+    }
+
+    /// `remoteAddress`.
+    pub fn remote_address(&self) -> Option<String> {
+        self.get(None, |s| s.remote.map(|a| a.ip().to_string()))
+    }
+
+    /// `remotePort`.
+    pub fn remote_port(&self) -> Option<u16> {
+        self.get(None, |s| s.remote.map(|a| a.port()))
+    }
+
+    /// `remoteFamily`: `IPv4` or `IPv6`.
+    pub fn remote_family(&self) -> Option<&'static str> {
+        self.get(None, |s| s.remote.map(|a| family(&a)))
+    }
+
+    /// `address()`: the local end, as `(address, family, port)`.
+    pub fn address(&self) -> Option<SocketAddr> {
+        self.get(None, |s| s.local)
+    }
+
+    /// `localAddress`.
+    pub fn local_address(&self) -> Option<String> {
+        self.get(None, |s| s.local.map(|a| a.ip().to_string()))
+    }
+
+    /// `localPort`.
+    pub fn local_port(&self) -> Option<u16> {
+        self.get(None, |s| s.local.map(|a| a.port()))
+    }
+
+    /// `bytesWritten`: encrypted bytes sent, TLS overhead included.
+    pub fn bytes_written(&self) -> u64 {
+        self.get(0, |s| s.bytes_written)
+    }
+
+    /// `bytesRead`: encrypted bytes received.
+    pub fn bytes_read(&self) -> u64 {
+        self.get(0, |s| s.bytes_read)
+    }
+
+    /// Whether the connection is still open (not yet `'close'`d).
+    pub fn is_open(&self) -> bool {
+        self.get(false, |s| !s.closed)
+    }
+}
+
+impl std::fmt::Debug for TlsSocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsSocket").field("id", &self.id).finish()
+    }
+}
+
+/// Node's family name of an address.
+pub(crate) fn family(addr: &SocketAddr) -> &'static str {
+    if addr.is_ipv4() {
+        "IPv4"
+    } else {
+        "IPv6"
+    }
+}

@@ -19,7 +19,9 @@
 mod cert;
 mod credentials;
 mod error;
+pub mod keys;
 pub mod pem;
+pub mod pfx;
 mod verify;
 
 pub use cert::identity_fields;

@@ -1,1 +1,281 @@
-//! x
+//! Test support shared by the workspace's integration and interop tests: fixture paths,
+//! the spec's certificate recipe, and child processes (`node`, `openssl`, `node-tls`)
+//! whose output is read line by line with deadlines, never with sleeps.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+/// How long a test waits for any one expected line.
+pub const STEP: Duration = Duration::from_secs(20);
+
+/// The repository's root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+}
+
+/// A file under `fixtures/`.
+pub fn fixture(path: &str) -> PathBuf {
+    root().join("fixtures").join(path)
+}
+
+/// The bytes of a file under `fixtures/`.
+pub fn read_fixture(path: &str) -> Vec<u8> {
+    std::fs::read(fixture(path)).unwrap_or_else(|e| panic!("fixture {path}: {e}"))
+}
+
+/// Whether `tool` can run here. Under CI (`CI=true`) a missing peer tool is a failure,
+/// not a skip: interop is the point of these tests.
+pub fn have(tool: &str) -> bool {
+    let ok = Command::new(tool)
+        .arg(if tool == "openssl" { "version" } else { "--version" })
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok && std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("`{tool}` is required under CI and is missing");
+    }
+    if !ok {
+        eprintln!("skipping: `{tool}` is not installed");
+    }
+    ok
+}
+
+/// A fresh temporary directory, removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// Makes one named after `tag` and the process id.
+    pub fn new(tag: &str) -> Self {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("node-tls-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        Self(dir)
+    }
+
+    /// A path inside it.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs `openssl ARGS` in `dir`, panicking with its stderr on failure.
+pub fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run openssl");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Makes `NAME-key.pem`, `NAME-csr.pem` and `NAME-cert.pem` in `dir` with exactly the
+/// spec's three commands (plus `-subj` so `req` does not prompt): an X.509 v1,
+/// self-signed, CN-only certificate.
+pub fn spec_certificate(dir: &Path, name: &str, cn: &str) {
+    let key = format!("{name}-key.pem");
+    let csr = format!("{name}-csr.pem");
+    let cert = format!("{name}-cert.pem");
+    openssl(dir, &["genrsa", "-out", &key, "2048"]);
+    let subj = format!("/CN={cn}");
+    openssl(dir, &["req", "-new", "-sha256", "-key", &key, "-out", &csr, "-subj", &subj]);
+    openssl(dir, &["x509", "-req", "-in", &csr, "-signkey", &key, "-out", &cert]);
+}
+
+/// A child process whose stdout lines arrive on a channel.
+pub struct Proc {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Proc {
+    /// Spawns `cmd` with piped stdin/stdout (stderr is inherited, for test logs).
+    pub fn spawn(mut cmd: Command) -> Self {
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
+        let stdout = child.stdout.take().expect("piped stdout");
+        let stdin = child.stdin.take();
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { return };
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        Self {
+            child,
+            stdin,
+            lines: rx,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Runs `node -e SCRIPT ARGS...`.
+    pub fn node(script: &str, args: &[&str]) -> Self {
+        let mut cmd = Command::new("node");
+        cmd.arg("-e").arg(script).arg("--").args(args);
+        Self::spawn(cmd)
+    }
+
+    /// Writes to the child's stdin.
+    pub fn write(&mut self, data: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        stdin.write_all(data).expect("write to child");
+        stdin.flush().expect("flush child stdin");
+    }
+
+    /// Closes the child's stdin.
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    /// The next stdout line within [`STEP`]; `None` at EOF.
+    pub fn next_line(&mut self) -> Option<String> {
+        match self.lines.recv_timeout(STEP) {
+            Ok(line) => {
+                self.seen.push(line.clone());
+                Some(line)
+            }
+            Err(RecvTimeoutError::Disconnected) => None,
+            Err(RecvTimeoutError::Timeout) => panic!("no output within {STEP:?}; so far: {:#?}", self.seen),
+        }
+    }
+
+    /// Reads lines until one satisfies `pred`; panics (with what was seen) at EOF.
+    pub fn expect(&mut self, what: &str, mut pred: impl FnMut(&str) -> bool) -> String {
+        let deadline = Instant::now() + STEP;
+        while Instant::now() < deadline {
+            match self.next_line() {
+                Some(line) if pred(&line) => return line,
+                Some(_) => {}
+                None => break,
+            }
+        }
+        panic!("expected {what}; saw: {:#?}", self.seen)
+    }
+
+    /// The next line that is a JSON object with `"event": event`.
+    pub fn expect_event(&mut self, event: &str) -> serde_json::Value {
+        let line = self.expect(&format!("event {event}"), |l| {
+            serde_json::from_str::<serde_json::Value>(l).is_ok_and(|v| v["event"] == event)
+        });
+        serde_json::from_str(&line).expect("checked above")
+    }
+
+    /// Every remaining stdout line (waits for EOF).
+    pub fn rest(&mut self) -> Vec<String> {
+        let mut out = Vec::new();
+        while let Some(line) = self.next_line() {
+            out.push(line);
+        }
+        out
+    }
+
+    /// Every line read so far.
+    pub fn seen(&self) -> &[String] {
+        &self.seen
+    }
+
+    /// Waits for the exit status (within [`STEP`]).
+    pub fn wait(&mut self) -> std::process::ExitStatus {
+        self.stdin = None;
+        let deadline = Instant::now() + STEP;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("process did not exit; output: {:#?}", self.seen);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Sends SIGTERM (via `kill`) and waits for the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        self.wait()
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A Node 20 TLS server configured like the spec's echo server; prints
+/// `{"event":"listening","port":N}`, then one JSON line per connection
+/// (`authorized`, `authorizationError`) and per error. Args: key, cert, ca files
+/// (`-` for none), `requestCert` (`true`/`false`).
+pub const NODE_SPEC_SERVER: &str = r#"
+const tls = require('tls'); const fs = require('fs');
+const [key, cert, ca, requestCert] = process.argv.slice(2);
+const options = { key: fs.readFileSync(key), cert: fs.readFileSync(cert), requestCert: requestCert === 'true' };
+if (ca !== '-') options.ca = [fs.readFileSync(ca)];
+const server = tls.createServer(options, (socket) => {
+  console.log(JSON.stringify({ event: 'secureConnection', authorized: socket.authorized,
+    authorizationError: socket.authorizationError || null, protocol: socket.getProtocol() }));
+  socket.write('welcome!\n');
+  socket.setEncoding('utf8');
+  socket.pipe(socket);
+  socket.on('error', (e) => console.log(JSON.stringify({ event: 'error', code: e.code })));
+});
+server.on('tlsClientError', (e) => console.log(JSON.stringify({ event: 'clientError', code: e.code, message: e.message })));
+server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ event: 'listening', port: server.address().port })));
+"#;
+
+/// A Node 20 TLS client: connects, prints `secureConnect` (authorized, code) or
+/// `error` (code, message) as JSON, writes `hello` and prints each data chunk, ends
+/// after the echo. Args: port, host, key, cert, ca (`-` for none), rejectUnauthorized.
+pub const NODE_SPEC_CLIENT: &str = r#"
+const tls = require('tls'); const fs = require('fs');
+const [port, host, key, cert, ca, reject] = process.argv.slice(2);
+const options = { host, port: Number(port), rejectUnauthorized: reject !== 'false' };
+if (key !== '-') { options.key = fs.readFileSync(key); options.cert = fs.readFileSync(cert); }
+if (ca !== '-') options.ca = [fs.readFileSync(ca)];
+let got = '';
+const socket = tls.connect(options, () => {
+  console.log(JSON.stringify({ event: 'secureConnect', authorized: socket.authorized,
+    authorizationError: socket.authorizationError || null, protocol: socket.getProtocol() }));
+  socket.write('hello');
+});
+socket.setEncoding('utf8');
+socket.on('data', (d) => {
+  console.log(JSON.stringify({ event: 'data', text: d }));
+  got += d;
+  if (got.includes('hello')) socket.end();
+});
+socket.on('error', (e) => console.log(JSON.stringify({ event: 'error', code: e.code, message: e.message })));
+socket.on('close', () => console.log(JSON.stringify({ event: 'close' })));
+"#;

@@ -1,1 +1,324 @@
-fn main() {}
+//! `node-tls`: the Node docs' TLS echo server and client, with JSON events.
+//! The contract is `shared/CLI.md`; options are Node's names in kebab-case.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod args;
+mod output;
+
+use args::{Command, Common, Connect, Mode, Serve, UsageError};
+use node_tls::{ConnectOptions, EventLoop, SecureContextOptions, ServerOptions, TlsSocket};
+use output::Out;
+use std::cell::{Cell, RefCell};
+use std::io::Read;
+use std::rc::Rc;
+use std::time::Duration;
+
+/// The self-signed `localhost` certificate `serve` uses when given no credentials.
+const DEFAULT_KEY: &[u8] = include_bytes!("default-key.pem");
+const DEFAULT_CERT: &[u8] = include_bytes!("default-cert.pem");
+
+fn main() {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let json = argv.iter().any(|a| a == "--json");
+    let out = Out::new(json);
+    let code = match args::parse(argv) {
+        Ok(Command::Serve(s)) => serve(s, &out),
+        Ok(Command::Connect(c)) => connect(c, &out),
+        Err(e) => {
+            out.config_error(&e.0);
+            2
+        }
+    };
+    std::process::exit(code);
+}
+
+/// A configuration problem: reported before listening or connecting, exit status 2.
+struct ConfigError(String);
+
+impl From<UsageError> for ConfigError {
+    fn from(e: UsageError) -> Self {
+        Self(e.0)
+    }
+}
+
+fn read_file(path: &str, flag: &str) -> Result<Vec<u8>, ConfigError> {
+    std::fs::read(path).map_err(|e| ConfigError(format!("cannot read {flag} file `{path}`: {e}")))
+}
+
+/// The secure-context options both subcommands take.
+fn context_options(c: &Common) -> Result<SecureContextOptions, ConfigError> {
+    let unsupported = [
+        ("--pfx", c.pfx.is_some()),
+        ("--crl", !c.crl.is_empty()),
+        ("--ciphers", c.ciphers.is_some()),
+        ("--ecdh-curve", c.ecdh_curve.is_some()),
+        ("--secure-protocol", c.secure_protocol.is_some()),
+        ("--secure-options", c.secure_options.is_some()),
+        ("--min-version", c.min_version.is_some()),
+        ("--max-version", c.max_version.is_some()),
+        ("--alpn", c.alpn.is_some()),
+    ];
+    if let Some((flag, _)) = unsupported.iter().find(|(_, given)| *given) {
+        return Err(ConfigError(format!("{flag} is not supported yet")));
+    }
+    let mut options = SecureContextOptions::new();
+    for path in &c.keys {
+        options = options.key(read_file(path, "--key")?);
+    }
+    for path in &c.certs {
+        options = options.cert(read_file(path, "--cert")?);
+    }
+    for path in &c.ca {
+        options = options.ca(read_file(path, "--ca")?);
+    }
+    if let Some(p) = &c.passphrase {
+        options = options.passphrase(p.clone());
+    }
+    Ok(options)
+}
+
+fn serve(s: Serve, out: &Out) -> i32 {
+    let ev = match EventLoop::new() {
+        Ok(ev) => ev,
+        Err(e) => {
+            out.error("EIO", &e.to_string());
+            return 1;
+        }
+    };
+    let server = match build_server(&ev, &s, out) {
+        Ok(server) => server,
+        Err(ConfigError(message)) => {
+            out.config_error(&message);
+            return 2;
+        }
+    };
+    let mode = s.mode;
+    let on_conn = out.clone();
+    server.on_secure_connection(move |sock| {
+        on_conn.secure(sock, "secureConnection", false);
+        if mode == Mode::Welcome {
+            sock.write(b"welcome!\n");
+        }
+        let o = on_conn.clone();
+        sock.on_data(move |sock, chunk| {
+            o.data(sock, chunk, true);
+            if mode != Mode::Sink {
+                sock.write(chunk);
+            }
+        });
+        let o = on_conn.clone();
+        sock.on_end(move |sock| o.end(sock, true));
+        let o = on_conn.clone();
+        sock.on_error(move |sock, err| o.socket_error(sock, err, true));
+        let o = on_conn.clone();
+        sock.on_close(move |sock, had_error| o.close(sock, had_error, true));
+    });
+    let o = out.clone();
+    server.on_client_error(move |err, sock| o.client_error(err, sock));
+    let listening = match &s.common.path {
+        Some(path) => server.listen_path(path).map(|()| None),
+        None => server.listen(&s.host, s.port).map(Some),
+    };
+    match listening {
+        Ok(addr) => out.listening(addr, s.common.path.as_deref()),
+        Err(e) => {
+            out.error(&e.code(), &e.to_string());
+            return 1;
+        }
+    }
+    // SIGTERM / SIGINT: close the server and every connection, then exit 0.
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let remote = ev.remote();
+    match signal_hook::iterator::Signals::new([signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT]) {
+        Ok(mut signals) => {
+            std::thread::spawn(move || {
+                if signals.forever().next().is_some() {
+                    let _ = tx.send(());
+                    let _ = remote.wake();
+                }
+            });
+        }
+        Err(e) => {
+            out.error("EIO", &format!("cannot install signal handlers: {e}"));
+            return 1;
+        }
+    }
+    let stopping = server.clone();
+    ev.on_wake(move || {
+        if rx.try_recv().is_ok() {
+            for sock in stopping.sockets() {
+                sock.destroy();
+            }
+            stopping.close();
+        }
+    });
+    match ev.run() {
+        Ok(()) => 0,
+        Err(e) => {
+            out.error("EIO", &e.to_string());
+            1
+        }
+    }
+}
+
+fn build_server(ev: &EventLoop, s: &Serve, out: &Out) -> Result<node_tls::Server, ConfigError> {
+    let later = [
+        ("--sni", !s.sni.is_empty()),
+        ("--honor-cipher-order", s.honor_cipher_order),
+        ("--session-timeout", s.session_timeout.is_some()),
+        ("--ticket-keys", s.ticket_keys.is_some()),
+        ("--ocsp-response", s.ocsp_response.is_some()),
+    ];
+    if let Some((flag, _)) = later.iter().find(|(_, given)| *given) {
+        return Err(ConfigError(format!("{flag} is not supported yet")));
+    }
+    let mut context = context_options(&s.common)?;
+    if s.common.keys.is_empty() && s.common.certs.is_empty() && s.common.pfx.is_none() {
+        out.note("no --key/--cert/--pfx: using the embedded self-signed certificate for localhost");
+        context = context.key(DEFAULT_KEY).cert(DEFAULT_CERT);
+    }
+    let mut options = ServerOptions::new()
+        .context_options(context)
+        .request_cert(s.request_cert)
+        .reject_unauthorized(s.reject_unauthorized);
+    if let Some(ms) = s.handshake_timeout {
+        options = options.handshake_timeout(Duration::from_millis(ms));
+    }
+    let server = node_tls::create_server(ev, options).map_err(|e| ConfigError(e.to_string()))?;
+    server.set_max_connections(s.max_connections);
+    Ok(server)
+}
+
+fn connect(c: Connect, out: &Out) -> i32 {
+    if c.request_ocsp {
+        out.config_error("--request-ocsp is not supported yet");
+        return 2;
+    }
+    let context = match context_options(&c.common)
+        .and_then(|o| node_tls::create_secure_context(&o).map_err(|e| ConfigError(e.to_string())))
+    {
+        Ok(ctx) => ctx,
+        Err(ConfigError(message)) => {
+            out.config_error(&message);
+            return 2;
+        }
+    };
+    let ev = match EventLoop::new() {
+        Ok(ev) => ev,
+        Err(e) => {
+            out.error("EIO", &e.to_string());
+            return 1;
+        }
+    };
+    let mut targets = vec![(c.host.clone(), c.port); c.count];
+    targets.extend(c.then.iter().cloned());
+    let failed = Rc::new(Cell::new(false));
+    let stdin = (c.send.is_none()).then(|| stdin_pipe(&ev));
+    for (n, (host, port)) in targets.into_iter().enumerate() {
+        let mut options = ConnectOptions::new(port)
+            .host(host)
+            .secure_context(context.clone());
+        if let Some(path) = &c.common.path {
+            options = options.path(path);
+        }
+        if let Some(name) = &c.servername {
+            options = options.servername(Some(name.clone()));
+        }
+        if let Some(reject) = c.reject_unauthorized {
+            options = options.reject_unauthorized(reject);
+        }
+        let sock = match node_tls::connect(&ev, options) {
+            Ok(sock) => sock,
+            Err(e) => {
+                out.error(&e.code(), &e.to_string());
+                return 1;
+            }
+        };
+        let input = if n == 0 { stdin.clone() } else { None };
+        wire_client(&ev, &sock, out, c.send.clone(), input, failed.clone());
+        if let Err(e) = ev.run_until(|| !sock.is_open(), Duration::from_secs(24 * 3600)) {
+            out.error("EIO", &e.to_string());
+            return 1;
+        }
+    }
+    i32::from(failed.get())
+}
+
+/// Stdin chunks, read on a thread with backpressure (a bounded channel), delivered on
+/// the loop's thread.
+type StdinPipe = Rc<RefCell<Option<std::sync::mpsc::Receiver<Option<Vec<u8>>>>>>;
+
+fn stdin_pipe(ev: &EventLoop) -> StdinPipe {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Option<Vec<u8>>>(4);
+    let remote = ev.remote();
+    std::thread::spawn(move || {
+        let mut stdin = std::io::stdin().lock();
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            let chunk = match stdin.read(&mut buf) {
+                Ok(0) | Err(_) => None,
+                Ok(n) => Some(buf[..n].to_vec()),
+            };
+            let last = chunk.is_none();
+            if tx.send(chunk).is_err() || remote.wake().is_err() || last {
+                return;
+            }
+        }
+    });
+    Rc::new(RefCell::new(Some(rx)))
+}
+
+fn wire_client(
+    ev: &EventLoop,
+    sock: &TlsSocket,
+    out: &Out,
+    send: Option<String>,
+    stdin: Option<StdinPipe>,
+    failed: Rc<Cell<bool>>,
+) {
+    let o = out.clone();
+    let piped = stdin.clone();
+    sock.on_secure_connect(move |sock| {
+        o.secure(sock, "secureConnect", true);
+        if let Some(text) = &send {
+            sock.write(text.as_bytes());
+            sock.end();
+        } else if piped.is_none() {
+            sock.end();
+        }
+    });
+    if let Some(pipe) = stdin {
+        let sock = sock.clone();
+        let ev_pipe = pipe.clone();
+        let register = move || {
+            let mut guard = ev_pipe.borrow_mut();
+            let Some(rx) = guard.as_ref() else { return };
+            while let Ok(chunk) = rx.try_recv() {
+                match chunk {
+                    Some(data) => {
+                        sock.write(&data);
+                    }
+                    None => {
+                        sock.end();
+                        *guard = None;
+                        return;
+                    }
+                }
+            }
+        };
+        ev.on_wake(register);
+    }
+    let o = out.clone();
+    sock.on_data(move |sock, chunk| o.data(sock, chunk, false));
+    let o = out.clone();
+    sock.on_end(move |sock| o.end(sock, false));
+    let o = out.clone();
+    let f = failed.clone();
+    sock.on_error(move |sock, err| {
+        f.set(true);
+        o.socket_error(sock, err, false);
+    });
+    let o = out.clone();
+    sock.on_close(move |sock, had_error| o.close(sock, had_error, false));
+}

@@ -2,11 +2,9 @@
 //! public key, plus the trusted CA list.
 
 use crate::cert::{first_element, next_tlv, CertView};
-use crate::pem::{self, PemBlock};
+use crate::pem;
 use crate::{ContextError, SecureContextOptions};
-use rustls::pki_types::{
-    CertificateDer, PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer,
-};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::sign::CertifiedKey;
 use rustls::SignatureScheme;
 use std::sync::Arc;
@@ -145,31 +143,13 @@ pub(crate) fn load_ca(texts: &[Vec<u8>]) -> Result<Vec<CertificateDer<'static>>,
     Ok(all)
 }
 
-/// The private key of a PEM text.
+/// The private key of a PEM text, decrypted with `passphrase` when it is encrypted.
 fn private_key(
     text: &[u8],
     passphrase: Option<&str>,
 ) -> Result<PrivateKeyDer<'static>, ContextError> {
-    let blocks = pem::parse(text).map_err(|e| ContextError::with_source("key", "bad PEM", e))?;
-    let block: &PemBlock = blocks
-        .iter()
-        .find(|b| pem::is_private_key_label(&b.label))
-        .ok_or_else(|| ContextError::new("key", "no PEM private key found"))?;
-    let encrypted = block.label == "ENCRYPTED PRIVATE KEY"
-        || block.headers.iter().any(|(name, _)| name == "DEK-Info");
-    if encrypted {
-        let _ = passphrase;
-        return Err(ContextError::new(
-            "key",
-            "encrypted private keys are not supported yet",
-        ));
-    }
-    let der = block.der.clone();
-    Ok(match block.label.as_str() {
-        "RSA PRIVATE KEY" => PrivateKeyDer::Pkcs1(PrivatePkcs1KeyDer::from(der)),
-        "EC PRIVATE KEY" => PrivateKeyDer::Sec1(PrivateSec1KeyDer::from(der)),
-        _ => PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der)),
-    })
+    crate::keys::parse_private_key_pem(text, passphrase.map(str::as_bytes))
+        .map_err(|e| ContextError::with_source("key", e.to_string(), e))
 }
 
 /// The modulus size of an RSA private key, to explain why ring refused it.

@@ -1,0 +1,285 @@
+//! Command-line parsing for `node-tls serve|connect`, per the CLI contract: Node's
+//! option names in kebab-case, options before `[HOST:]PORT`.
+
+use std::collections::VecDeque;
+
+/// A usage or option-value error: exit status 2.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Options shared by `serve` and `connect` (the secure-context ones).
+#[derive(Debug, Default)]
+pub struct Common {
+    pub keys: Vec<String>,
+    pub certs: Vec<String>,
+    pub ca: Vec<String>,
+    pub pfx: Option<String>,
+    pub passphrase: Option<String>,
+    pub crl: Vec<String>,
+    pub ciphers: Option<String>,
+    pub ecdh_curve: Option<String>,
+    pub secure_protocol: Option<String>,
+    pub secure_options: Option<String>,
+    pub min_version: Option<String>,
+    pub max_version: Option<String>,
+    pub alpn: Option<String>,
+    pub json: bool,
+    pub path: Option<String>,
+}
+
+/// `node-tls serve`.
+#[derive(Debug, Default)]
+pub struct Serve {
+    pub common: Common,
+    pub port: u16,
+    pub host: String,
+    pub request_cert: bool,
+    pub reject_unauthorized: bool,
+    pub honor_cipher_order: bool,
+    pub sni: Vec<String>,
+    pub handshake_timeout: Option<u64>,
+    pub session_timeout: Option<u64>,
+    pub ticket_keys: Option<String>,
+    pub max_connections: Option<usize>,
+    pub ocsp_response: Option<String>,
+    pub mode: Mode,
+}
+
+/// What `serve` does with a connection's data.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// Write every chunk back.
+    #[default]
+    Echo,
+    /// Read and discard.
+    Sink,
+    /// Write "welcome!\n" first, then echo (the spec's server).
+    Welcome,
+}
+
+/// `node-tls connect`.
+#[derive(Debug, Default)]
+pub struct Connect {
+    pub common: Common,
+    pub host: String,
+    pub port: u16,
+    pub servername: Option<String>,
+    pub reject_unauthorized: Option<bool>,
+    pub request_ocsp: bool,
+    pub send: Option<String>,
+    pub count: usize,
+    pub then: Vec<(String, u16)>,
+}
+
+/// The parsed command line.
+#[derive(Debug)]
+pub enum Command {
+    Serve(Serve),
+    Connect(Connect),
+}
+
+fn value(args: &mut VecDeque<String>, flag: &str) -> Result<String, UsageError> {
+    args.pop_front()
+        .ok_or_else(|| UsageError(format!("{flag} needs a value")))
+}
+
+fn number<T: std::str::FromStr>(text: &str, flag: &str) -> Result<T, UsageError> {
+    text.parse()
+        .map_err(|_| UsageError(format!("invalid {flag} value `{text}`: expected a number")))
+}
+
+/// Takes one option shared by both subcommands; `Ok(false)` when `flag` is not one.
+fn common(c: &mut Common, flag: &str, args: &mut VecDeque<String>) -> Result<bool, UsageError> {
+    match flag {
+        "--key" => c.keys.push(value(args, flag)?),
+        "--cert" => c.certs.push(value(args, flag)?),
+        "--ca" => c.ca.push(value(args, flag)?),
+        "--crl" => c.crl.push(value(args, flag)?),
+        "--pfx" => c.pfx = Some(value(args, flag)?),
+        "--passphrase" => c.passphrase = Some(value(args, flag)?),
+        "--ciphers" => c.ciphers = Some(value(args, flag)?),
+        "--ecdh-curve" => c.ecdh_curve = Some(value(args, flag)?),
+        "--secure-protocol" => c.secure_protocol = Some(value(args, flag)?),
+        "--secure-options" => c.secure_options = Some(value(args, flag)?),
+        "--min-version" => c.min_version = Some(value(args, flag)?),
+        "--max-version" => c.max_version = Some(value(args, flag)?),
+        "--alpn" => c.alpn = Some(value(args, flag)?),
+        "--path" => c.path = Some(value(args, flag)?),
+        "--json" => c.json = true,
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// `[HOST:]PORT`, HOST defaulting to `localhost`; `[::1]:443` for IPv6.
+pub fn host_port(text: &str) -> Result<(String, u16), UsageError> {
+    let bad = || UsageError(format!("invalid target `{text}`: expected [HOST:]PORT"));
+    let (host, port) = match text.rsplit_once(':') {
+        Some((host, port)) => (
+            host.trim_start_matches('[').trim_end_matches(']').to_string(),
+            port,
+        ),
+        None => ("localhost".to_string(), text),
+    };
+    let port = port.parse().map_err(|_| bad())?;
+    Ok((if host.is_empty() { "localhost".into() } else { host }, port))
+}
+
+/// Parses `argv[1..]`.
+pub fn parse(argv: Vec<String>) -> Result<Command, UsageError> {
+    let mut args: VecDeque<String> = argv.into();
+    match args.pop_front().as_deref() {
+        Some("serve") => parse_serve(args).map(Command::Serve),
+        Some("connect") => parse_connect(args).map(Command::Connect),
+        _ => Err(UsageError(
+            "usage: node-tls serve [OPTIONS] | node-tls connect [OPTIONS] [HOST:]PORT".into(),
+        )),
+    }
+}
+
+fn parse_serve(mut args: VecDeque<String>) -> Result<Serve, UsageError> {
+    let mut s = Serve {
+        port: 8000,
+        host: "127.0.0.1".into(),
+        ..Serve::default()
+    };
+    while let Some(flag) = args.pop_front() {
+        if common(&mut s.common, &flag, &mut args)? {
+            continue;
+        }
+        match flag.as_str() {
+            "--port" => s.port = number(&value(&mut args, &flag)?, &flag)?,
+            "--host" => s.host = value(&mut args, &flag)?,
+            "--request-cert" => s.request_cert = true,
+            "--reject-unauthorized" => s.reject_unauthorized = true,
+            "--honor-cipher-order" => s.honor_cipher_order = true,
+            "--sni" => s.sni.push(value(&mut args, &flag)?),
+            "--handshake-timeout" => {
+                s.handshake_timeout = Some(number(&value(&mut args, &flag)?, &flag)?)
+            }
+            "--session-timeout" => {
+                s.session_timeout = Some(number(&value(&mut args, &flag)?, &flag)?)
+            }
+            "--ticket-keys" => s.ticket_keys = Some(value(&mut args, &flag)?),
+            "--max-connections" => {
+                s.max_connections = Some(number(&value(&mut args, &flag)?, &flag)?)
+            }
+            "--ocsp-response" => s.ocsp_response = Some(value(&mut args, &flag)?),
+            "--mode" => {
+                s.mode = match value(&mut args, &flag)?.as_str() {
+                    "echo" => Mode::Echo,
+                    "sink" => Mode::Sink,
+                    "welcome" => Mode::Welcome,
+                    other => {
+                        return Err(UsageError(format!(
+                            "invalid --mode value `{other}`: expected echo, sink or welcome"
+                        )))
+                    }
+                }
+            }
+            other => return Err(UsageError(format!("unknown option `{other}` for serve"))),
+        }
+    }
+    Ok(s)
+}
+
+fn parse_connect(mut args: VecDeque<String>) -> Result<Connect, UsageError> {
+    let mut c = Connect {
+        count: 1,
+        ..Connect::default()
+    };
+    let mut target = None;
+    while let Some(flag) = args.pop_front() {
+        if common(&mut c.common, &flag, &mut args)? {
+            continue;
+        }
+        match flag.as_str() {
+            "--servername" => c.servername = Some(value(&mut args, &flag)?),
+            "--reject-unauthorized" => {
+                c.reject_unauthorized = Some(match value(&mut args, &flag)?.as_str() {
+                    "true" => true,
+                    "false" => false,
+                    other => {
+                        return Err(UsageError(format!(
+                            "invalid --reject-unauthorized value `{other}`: expected true or false"
+                        )))
+                    }
+                })
+            }
+            "--request-ocsp" => c.request_ocsp = true,
+            "--send" => c.send = Some(value(&mut args, &flag)?),
+            "--count" => c.count = number(&value(&mut args, &flag)?, &flag)?,
+            "--then" => c.then.push(host_port(&value(&mut args, &flag)?)?),
+            other if other.starts_with("--") => {
+                return Err(UsageError(format!("unknown option `{other}` for connect")))
+            }
+            positional => {
+                if target.is_some() {
+                    return Err(UsageError(format!("unexpected argument `{positional}`")));
+                }
+                target = Some(host_port(positional)?);
+            }
+        }
+    }
+    match (target, &c.common.path) {
+        (Some((host, port)), _) => {
+            c.host = host;
+            c.port = port;
+        }
+        (None, Some(_)) => c.host = "localhost".into(),
+        (None, None) => {
+            return Err(UsageError(
+                "connect needs [HOST:]PORT or --path SOCKET".into(),
+            ))
+        }
+    }
+    if c.count == 0 {
+        return Err(UsageError("invalid --count value `0`: expected 1 or more".into()));
+    }
+    Ok(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn targets() {
+        assert_eq!(host_port("8000").unwrap(), ("localhost".into(), 8000));
+        assert_eq!(host_port("127.0.0.1:443").unwrap(), ("127.0.0.1".into(), 443));
+        assert_eq!(host_port("[::1]:443").unwrap(), ("::1".into(), 443));
+        assert!(host_port("x:y").is_err());
+    }
+
+    #[test]
+    fn serve_and_connect() {
+        let Command::Serve(s) =
+            parse(argv("serve --key a --key b --cert c --request-cert --port 0 --mode sink"))
+                .unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(s.common.keys, ["a", "b"]);
+        assert!(s.request_cert && !s.reject_unauthorized);
+        assert_eq!((s.port, s.mode), (0, Mode::Sink));
+        let Command::Connect(c) =
+            parse(argv("connect --reject-unauthorized false --send hi 127.0.0.1:9")).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!((c.host.as_str(), c.port, c.reject_unauthorized), ("127.0.0.1", 9, Some(false)));
+        assert!(parse(argv("connect --bogus 1")).is_err());
+        assert!(parse(argv("serve --mode loud")).is_err());
+        assert!(parse(argv("connect")).is_err());
+    }
+}

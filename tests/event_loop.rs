@@ -1,0 +1,208 @@
+//! The facade on one loop over 127.0.0.1:0: both peers in-process, event sequences
+//! asserted, `run_until` instead of sleeps.
+
+use node_tls::{connect, create_server, ConnectOptions, EventLoop, Server, ServerOptions, TlsSocket};
+use std::cell::RefCell;
+use std::io::{Read, Write};
+use std::rc::Rc;
+use std::time::Duration;
+use suite::read_fixture;
+
+type Log = Rc<RefCell<Vec<String>>>;
+
+fn log() -> Log {
+    Rc::new(RefCell::new(Vec::new()))
+}
+
+fn push(log: &Log, entry: impl Into<String>) {
+    log.borrow_mut().push(entry.into());
+}
+
+fn spec_server_options() -> ServerOptions {
+    ServerOptions::new()
+        .key(read_fixture("spec/server-key.pem"))
+        .cert(read_fixture("spec/server-cert.pem"))
+}
+
+/// Logs every socket event as `name[:detail]`.
+fn record(sock: &TlsSocket, log: &Log) {
+    let l = log.clone();
+    sock.on_data(move |_, d| push(&l, format!("data:{}", String::from_utf8_lossy(d))));
+    let l = log.clone();
+    sock.on_end(move |_| push(&l, "end"));
+    let l = log.clone();
+    sock.on_error(move |_, e| push(&l, format!("error:{}", e.code())));
+    let l = log.clone();
+    sock.on_close(move |_, had_error| push(&l, format!("close:{had_error}")));
+}
+
+fn echo_server(ev: &EventLoop, options: ServerOptions, log: &Log) -> (Server, u16) {
+    let server = create_server(ev, options).unwrap();
+    let l = log.clone();
+    server.on_secure_connection(move |sock| {
+        push(&l, format!("secureConnection:{}", sock.authorized()));
+        record(sock, &l);
+        sock.write(b"welcome!\n");
+        // write() inside a data handler is legal
+        sock.on_data(|sock, chunk| {
+            sock.write(chunk);
+        });
+    });
+    let l = log.clone();
+    server.on_client_error(move |e, _| push(&l, format!("clientError:{}", e.code())));
+    let addr = server.listen("127.0.0.1", 0).unwrap();
+    (server, addr.port())
+}
+
+fn wait(ev: &EventLoop, log: &Log, entry: &str) {
+    let found = ev
+        .run_until(|| log.borrow().iter().any(|e| e == entry), Duration::from_secs(10))
+        .unwrap();
+    assert!(found, "no `{entry}` in {:?}", log.borrow());
+}
+
+#[test]
+fn echo_on_one_loop_with_node_event_order() {
+    let ev = EventLoop::new().unwrap();
+    let server_log = log();
+    let (server, port) = echo_server(&ev, spec_server_options(), &server_log);
+    let client_log = log();
+    let sock = connect(
+        &ev,
+        ConnectOptions::new(port)
+            .host("localhost")
+            .ca(read_fixture("spec/server-cert.pem")),
+    )
+    .unwrap();
+    let l = client_log.clone();
+    sock.on_secure_connect(move |sock| {
+        push(&l, format!("secureConnect:{}", sock.authorized()));
+        sock.write(b"ping");
+    });
+    record(&sock, &client_log);
+    let l = client_log.clone();
+    sock.on_data(move |sock, _| {
+        if l.borrow().concat().contains("ping") {
+            sock.end();
+        }
+    });
+    wait(&ev, &client_log, "close:false");
+    wait(&ev, &server_log, "close:false");
+    let text: String = client_log
+        .borrow()
+        .iter()
+        .filter_map(|e| e.strip_prefix("data:"))
+        .collect();
+    assert_eq!(text, "welcome!\nping");
+    let client = client_log.borrow();
+    assert_eq!(client.first().unwrap(), "secureConnect:true");
+    assert_eq!(&client[client.len() - 2..], ["end", "close:false"]);
+    assert_eq!(
+        server_log.borrow().as_slice(),
+        ["secureConnection:false", "data:ping", "end", "close:false"]
+    );
+    assert_eq!(server.connections(), 0);
+    let closed = log();
+    let l = closed.clone();
+    server.on_close(move |_| push(&l, "close"));
+    server.close();
+    wait(&ev, &closed, "close");
+    assert!(!ev.is_alive());
+}
+
+#[test]
+fn connection_refused_is_an_error_then_close() {
+    let ev = EventLoop::new().unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let client_log = log();
+    let sock = connect(&ev, ConnectOptions::new(port).host("127.0.0.1")).unwrap();
+    record(&sock, &client_log);
+    wait(&ev, &client_log, "close:true");
+    assert_eq!(
+        client_log.borrow().as_slice(),
+        ["error:ECONNREFUSED", "close:true"]
+    );
+}
+
+#[test]
+fn silent_peer_hits_the_handshake_timeout() {
+    let ev = EventLoop::new().unwrap();
+    let server_log = log();
+    let options = spec_server_options().handshake_timeout(Duration::from_millis(200));
+    let (_server, port) = echo_server(&ev, options, &server_log);
+    let _silent = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    wait(&ev, &server_log, "clientError:ERR_TLS_HANDSHAKE_TIMEOUT");
+}
+
+#[test]
+fn garbage_and_http_are_client_errors_and_the_server_goes_on() {
+    let ev = EventLoop::new().unwrap();
+    let server_log = log();
+    let (_server, port) = echo_server(&ev, spec_server_options(), &server_log);
+    let mut http = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    http.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    wait(&ev, &server_log, "clientError:ERR_SSL_HTTP_REQUEST");
+    let mut junk = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    junk.write_all(&[0x16, 0x09, 0x09, 0, 5, 1, 2, 3, 4, 5]).unwrap();
+    wait(&ev, &server_log, "clientError:ERR_SSL_WRONG_VERSION_NUMBER");
+    // the server closed those connections
+    let mut rest = Vec::new();
+    http.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    assert_eq!(http.read_to_end(&mut rest).unwrap_or(0), 0);
+    // and still serves a real client
+    let client_log = log();
+    let sock = connect(
+        &ev,
+        ConnectOptions::new(port).ca(read_fixture("spec/server-cert.pem")),
+    )
+    .unwrap();
+    let l = client_log.clone();
+    sock.on_secure_connect(move |s| {
+        push(&l, "secureConnect");
+        s.end();
+    });
+    record(&sock, &client_log);
+    wait(&ev, &client_log, "close:false");
+}
+
+#[test]
+fn truncated_handshake_is_econnreset() {
+    let ev = EventLoop::new().unwrap();
+    let server_log = log();
+    let (_server, port) = echo_server(&ev, spec_server_options(), &server_log);
+    let mut half = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    half.write_all(&[0x16, 0x03, 0x01, 0x02, 0x00, 0x01]).unwrap();
+    drop(half);
+    wait(&ev, &server_log, "clientError:ECONNRESET");
+}
+
+#[test]
+fn data_waits_for_a_late_data_handler() {
+    let ev = EventLoop::new().unwrap();
+    let server = create_server(&ev, spec_server_options()).unwrap();
+    let port = server.listen("127.0.0.1", 0).unwrap().port();
+    let held: Rc<RefCell<Option<TlsSocket>>> = Rc::default();
+    let h = held.clone();
+    server.on_secure_connection(move |sock| {
+        *h.borrow_mut() = Some(sock.clone());
+    });
+    let sock = connect(&ev, ConnectOptions::new(port).ca(read_fixture("spec/server-cert.pem"))).unwrap();
+    sock.on_secure_connect(|s| {
+        s.write(b"early");
+        s.end();
+    });
+    let h = held.clone();
+    assert!(ev
+        .run_until(|| h.borrow().as_ref().is_some_and(|s| s.bytes_read() > 0), Duration::from_secs(10))
+        .unwrap());
+    // let the data and the end arrive with nobody listening
+    ev.run_until(|| false, Duration::from_millis(100)).unwrap();
+    let server_log = log();
+    let server_sock = held.borrow().clone().unwrap();
+    record(&server_sock, &server_log);
+    wait(&ev, &server_log, "close:false");
+    assert_eq!(server_log.borrow().as_slice(), ["data:early", "end", "close:false"]);
+}

@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 
 mod cert;
+pub mod ciphers;
 mod credentials;
 mod error;
 pub mod keys;
@@ -25,6 +26,7 @@ pub mod pfx;
 mod verify;
 
 pub use cert::identity_fields;
+pub use ciphers::{get_ciphers, openssl_name, standard_name};
 pub use error::ContextError;
 pub use verify::{check_server_identity, Purpose, VerifyCode};
 

@@ -19,6 +19,7 @@
 mod cert;
 pub mod ciphers;
 mod credentials;
+pub mod describe;
 mod error;
 pub mod keys;
 pub mod pem;
@@ -27,6 +28,7 @@ mod verify;
 
 pub use cert::identity_fields;
 pub use ciphers::{get_ciphers, openssl_name, standard_name};
+pub use describe::{describe, PeerCertificate};
 pub use error::ContextError;
 pub use verify::{check_server_identity, Purpose, VerifyCode};
 

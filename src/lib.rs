@@ -32,7 +32,11 @@ pub fn read_fixture(path: &str) -> Vec<u8> {
 /// not a skip: interop is the point of these tests.
 pub fn have(tool: &str) -> bool {
     let ok = Command::new(tool)
-        .arg(if tool == "openssl" { "version" } else { "--version" })
+        .arg(if tool == "openssl" {
+            "version"
+        } else {
+            "--version"
+        })
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
@@ -95,8 +99,16 @@ pub fn spec_certificate(dir: &Path, name: &str, cn: &str) {
     let cert = format!("{name}-cert.pem");
     openssl(dir, &["genrsa", "-out", &key, "2048"]);
     let subj = format!("/CN={cn}");
-    openssl(dir, &["req", "-new", "-sha256", "-key", &key, "-out", &csr, "-subj", &subj]);
-    openssl(dir, &["x509", "-req", "-in", &csr, "-signkey", &key, "-out", &cert]);
+    openssl(
+        dir,
+        &[
+            "req", "-new", "-sha256", "-key", &key, "-out", &csr, "-subj", &subj,
+        ],
+    );
+    openssl(
+        dir,
+        &["x509", "-req", "-in", &csr, "-signkey", &key, "-out", &cert],
+    );
 }
 
 /// A child process whose stdout lines arrive on a channel.
@@ -162,7 +174,9 @@ impl Proc {
                 Some(line)
             }
             Err(RecvTimeoutError::Disconnected) => None,
-            Err(RecvTimeoutError::Timeout) => panic!("no output within {STEP:?}; so far: {:#?}", self.seen),
+            Err(RecvTimeoutError::Timeout) => {
+                panic!("no output within {STEP:?}; so far: {:#?}", self.seen)
+            }
         }
     }
 
@@ -240,7 +254,7 @@ impl Drop for Proc {
 /// (`-` for none), `requestCert` (`true`/`false`).
 pub const NODE_SPEC_SERVER: &str = r#"
 const tls = require('tls'); const fs = require('fs');
-const [key, cert, ca, requestCert] = process.argv.slice(2);
+const [key, cert, ca, requestCert] = process.argv.slice(1);
 const options = { key: fs.readFileSync(key), cert: fs.readFileSync(cert), requestCert: requestCert === 'true' };
 if (ca !== '-') options.ca = [fs.readFileSync(ca)];
 const server = tls.createServer(options, (socket) => {
@@ -260,7 +274,7 @@ server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ event: 'listeni
 /// after the echo. Args: port, host, key, cert, ca (`-` for none), rejectUnauthorized.
 pub const NODE_SPEC_CLIENT: &str = r#"
 const tls = require('tls'); const fs = require('fs');
-const [port, host, key, cert, ca, reject] = process.argv.slice(2);
+const [port, host, key, cert, ca, reject] = process.argv.slice(1);
 const options = { host, port: Number(port), rejectUnauthorized: reject !== 'false' };
 if (key !== '-') { options.key = fs.readFileSync(key); options.cert = fs.readFileSync(cert); }
 if (ca !== '-') options.ca = [fs.readFileSync(ca)];

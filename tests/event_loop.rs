@@ -1,7 +1,9 @@
 //! The facade on one loop over 127.0.0.1:0: both peers in-process, event sequences
 //! asserted, `run_until` instead of sleeps.
 
-use node_tls::{connect, create_server, ConnectOptions, EventLoop, Server, ServerOptions, TlsSocket};
+use node_tls::{
+    connect, create_server, ConnectOptions, EventLoop, Server, ServerOptions, TlsSocket,
+};
 use std::cell::RefCell;
 use std::io::{Read, Write};
 use std::rc::Rc;
@@ -56,7 +58,10 @@ fn echo_server(ev: &EventLoop, options: ServerOptions, log: &Log) -> (Server, u1
 
 fn wait(ev: &EventLoop, log: &Log, entry: &str) {
     let found = ev
-        .run_until(|| log.borrow().iter().any(|e| e == entry), Duration::from_secs(10))
+        .run_until(
+            || log.borrow().iter().any(|e| e == entry),
+            Duration::from_secs(10),
+        )
         .unwrap();
     assert!(found, "no `{entry}` in {:?}", log.borrow());
 }
@@ -143,10 +148,12 @@ fn garbage_and_http_are_client_errors_and_the_server_goes_on() {
     let server_log = log();
     let (_server, port) = echo_server(&ev, spec_server_options(), &server_log);
     let mut http = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    http.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    http.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
     wait(&ev, &server_log, "clientError:ERR_SSL_HTTP_REQUEST");
     let mut junk = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    junk.write_all(&[0x16, 0x09, 0x09, 0, 5, 1, 2, 3, 4, 5]).unwrap();
+    junk.write_all(&[0x16, 0x09, 0x09, 0, 5, 1, 2, 3, 4, 5])
+        .unwrap();
     wait(&ev, &server_log, "clientError:ERR_SSL_WRONG_VERSION_NUMBER");
     // the server closed those connections
     let mut rest = Vec::new();
@@ -174,7 +181,8 @@ fn truncated_handshake_is_econnreset() {
     let server_log = log();
     let (_server, port) = echo_server(&ev, spec_server_options(), &server_log);
     let mut half = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    half.write_all(&[0x16, 0x03, 0x01, 0x02, 0x00, 0x01]).unwrap();
+    half.write_all(&[0x16, 0x03, 0x01, 0x02, 0x00, 0x01])
+        .unwrap();
     drop(half);
     wait(&ev, &server_log, "clientError:ECONNRESET");
 }
@@ -189,14 +197,21 @@ fn data_waits_for_a_late_data_handler() {
     server.on_secure_connection(move |sock| {
         *h.borrow_mut() = Some(sock.clone());
     });
-    let sock = connect(&ev, ConnectOptions::new(port).ca(read_fixture("spec/server-cert.pem"))).unwrap();
+    let sock = connect(
+        &ev,
+        ConnectOptions::new(port).ca(read_fixture("spec/server-cert.pem")),
+    )
+    .unwrap();
     sock.on_secure_connect(|s| {
         s.write(b"early");
         s.end();
     });
     let h = held.clone();
     assert!(ev
-        .run_until(|| h.borrow().as_ref().is_some_and(|s| s.bytes_read() > 0), Duration::from_secs(10))
+        .run_until(
+            || h.borrow().as_ref().is_some_and(|s| s.bytes_read() > 0),
+            Duration::from_secs(10)
+        )
         .unwrap());
     // let the data and the end arrive with nobody listening
     ev.run_until(|| false, Duration::from_millis(100)).unwrap();
@@ -204,5 +219,8 @@ fn data_waits_for_a_late_data_handler() {
     let server_sock = held.borrow().clone().unwrap();
     record(&server_sock, &server_log);
     wait(&ev, &server_log, "close:false");
-    assert_eq!(server_log.borrow().as_slice(), ["data:early", "end", "close:false"]);
+    assert_eq!(
+        server_log.borrow().as_slice(),
+        ["data:early", "end", "close:false"]
+    );
 }

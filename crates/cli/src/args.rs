@@ -122,13 +122,22 @@ pub fn host_port(text: &str) -> Result<(String, u16), UsageError> {
     let bad = || UsageError(format!("invalid target `{text}`: expected [HOST:]PORT"));
     let (host, port) = match text.rsplit_once(':') {
         Some((host, port)) => (
-            host.trim_start_matches('[').trim_end_matches(']').to_string(),
+            host.trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_string(),
             port,
         ),
         None => ("localhost".to_string(), text),
     };
     let port = port.parse().map_err(|_| bad())?;
-    Ok((if host.is_empty() { "localhost".into() } else { host }, port))
+    Ok((
+        if host.is_empty() {
+            "localhost".into()
+        } else {
+            host
+        },
+        port,
+    ))
 }
 
 /// Parses `argv[1..]`.
@@ -240,7 +249,9 @@ fn parse_connect(mut args: VecDeque<String>) -> Result<Connect, UsageError> {
         }
     }
     if c.count == 0 {
-        return Err(UsageError("invalid --count value `0`: expected 1 or more".into()));
+        return Err(UsageError(
+            "invalid --count value `0`: expected 1 or more".into(),
+        ));
     }
     Ok(c)
 }
@@ -256,28 +267,35 @@ mod tests {
     #[test]
     fn targets() {
         assert_eq!(host_port("8000").unwrap(), ("localhost".into(), 8000));
-        assert_eq!(host_port("127.0.0.1:443").unwrap(), ("127.0.0.1".into(), 443));
+        assert_eq!(
+            host_port("127.0.0.1:443").unwrap(),
+            ("127.0.0.1".into(), 443)
+        );
         assert_eq!(host_port("[::1]:443").unwrap(), ("::1".into(), 443));
         assert!(host_port("x:y").is_err());
     }
 
     #[test]
     fn serve_and_connect() {
-        let Command::Serve(s) =
-            parse(argv("serve --key a --key b --cert c --request-cert --port 0 --mode sink"))
-                .unwrap()
-        else {
+        let Command::Serve(s) = parse(argv(
+            "serve --key a --key b --cert c --request-cert --port 0 --mode sink",
+        ))
+        .unwrap() else {
             panic!()
         };
         assert_eq!(s.common.keys, ["a", "b"]);
         assert!(s.request_cert && !s.reject_unauthorized);
         assert_eq!((s.port, s.mode), (0, Mode::Sink));
-        let Command::Connect(c) =
-            parse(argv("connect --reject-unauthorized false --send hi 127.0.0.1:9")).unwrap()
-        else {
+        let Command::Connect(c) = parse(argv(
+            "connect --reject-unauthorized false --send hi 127.0.0.1:9",
+        ))
+        .unwrap() else {
             panic!()
         };
-        assert_eq!((c.host.as_str(), c.port, c.reject_unauthorized), ("127.0.0.1", 9, Some(false)));
+        assert_eq!(
+            (c.host.as_str(), c.port, c.reject_unauthorized),
+            ("127.0.0.1", 9, Some(false))
+        );
         assert!(parse(argv("connect --bogus 1")).is_err());
         assert!(parse(argv("serve --mode loud")).is_err());
         assert!(parse(argv("connect")).is_err());

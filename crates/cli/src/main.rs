@@ -94,27 +94,27 @@ fn serve(s: Serve, out: &Out) -> i32 {
         }
     };
     let mode = s.mode;
-    let on_conn = out.clone();
+    let on_conn = *out;
     server.on_secure_connection(move |sock| {
         on_conn.secure(sock, "secureConnection", false);
         if mode == Mode::Welcome {
             sock.write(b"welcome!\n");
         }
-        let o = on_conn.clone();
+        let o = on_conn;
         sock.on_data(move |sock, chunk| {
             o.data(sock, chunk, true);
             if mode != Mode::Sink {
                 sock.write(chunk);
             }
         });
-        let o = on_conn.clone();
+        let o = on_conn;
         sock.on_end(move |sock| o.end(sock, true));
-        let o = on_conn.clone();
+        let o = on_conn;
         sock.on_error(move |sock, err| o.socket_error(sock, err, true));
-        let o = on_conn.clone();
+        let o = on_conn;
         sock.on_close(move |sock, had_error| o.close(sock, had_error, true));
     });
-    let o = out.clone();
+    let o = *out;
     server.on_client_error(move |err, sock| o.client_error(err, sock));
     let listening = match &s.common.path {
         Some(path) => server.listen_path(path).map(|()| None),
@@ -130,7 +130,10 @@ fn serve(s: Serve, out: &Out) -> i32 {
     // SIGTERM / SIGINT: close the server and every connection, then exit 0.
     let (tx, rx) = std::sync::mpsc::channel::<()>();
     let remote = ev.remote();
-    match signal_hook::iterator::Signals::new([signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT]) {
+    match signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGINT,
+    ]) {
         Ok(mut signals) => {
             std::thread::spawn(move || {
                 if signals.forever().next().is_some() {
@@ -217,14 +220,17 @@ fn connect(c: Connect, out: &Out) -> i32 {
     let stdin = (c.send.is_none()).then(|| stdin_pipe(&ev));
     for (n, (host, port)) in targets.into_iter().enumerate() {
         let mut options = ConnectOptions::new(port)
-            .host(host)
+            .host(host.clone())
             .secure_context(context.clone());
         if let Some(path) = &c.common.path {
             options = options.path(path);
         }
-        if let Some(name) = &c.servername {
-            options = options.servername(Some(name.clone()));
-        }
+        // The contract: SNI defaults to HOST when it is a name, none for an IP address.
+        let servername = c.servername.clone().or_else(|| {
+            (c.common.path.is_none() && host.parse::<std::net::IpAddr>().is_err())
+                .then(|| host.clone())
+        });
+        options = options.servername(servername);
         if let Some(reject) = c.reject_unauthorized {
             options = options.reject_unauthorized(reject);
         }
@@ -277,7 +283,7 @@ fn wire_client(
     stdin: Option<StdinPipe>,
     failed: Rc<Cell<bool>>,
 ) {
-    let o = out.clone();
+    let o = *out;
     let piped = stdin.clone();
     sock.on_secure_connect(move |sock| {
         o.secure(sock, "secureConnect", true);
@@ -309,16 +315,16 @@ fn wire_client(
         };
         ev.on_wake(register);
     }
-    let o = out.clone();
+    let o = *out;
     sock.on_data(move |sock, chunk| o.data(sock, chunk, false));
-    let o = out.clone();
+    let o = *out;
     sock.on_end(move |sock| o.end(sock, false));
-    let o = out.clone();
+    let o = *out;
     let f = failed.clone();
     sock.on_error(move |sock, err| {
         f.set(true);
         o.socket_error(sock, err, false);
     });
-    let o = out.clone();
+    let o = *out;
     sock.on_close(move |sock, had_error| o.close(sock, had_error, false));
 }

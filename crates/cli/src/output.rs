@@ -48,26 +48,33 @@ impl Out {
     /// `secureConnection` (server) or `secureConnect` (client).
     pub fn secure(&self, sock: &TlsSocket, event: &str, detailed: bool) {
         if !self.json {
-            let who = if event == "secureConnect" { "client" } else { "server" };
+            let who = if event == "secureConnect" {
+                "client"
+            } else {
+                "server"
+            };
             match sock.authorization_error() {
                 None => println!("{who} connected authorized"),
                 Some(code) => println!("{who} connected unauthorized: {code}"),
             }
             return;
         }
-        let cipher = sock.get_cipher().map_or(Value::Null, |c| {
-            json!({ "name": c.name, "standardName": c.standard_name, "version": c.version })
-        });
+        let cipher = sock.get_cipher().map_or(
+            Value::Null,
+            |c| json!({ "name": c.name, "standardName": c.standard_name, "version": c.version }),
+        );
         let peer = sock
             .get_peer_certificate(detailed)
             .map_or(Value::Null, |chain| {
-                serde_json::from_str(&node_tls::PeerCertificate::chain_to_json(&chain))
-                    .unwrap_or(Value::Null)
+                serde_json::from_str(&node_tls::chain_to_json(&chain)).unwrap_or(Value::Null)
             });
         let mut obj = Map::new();
         obj.insert("event".into(), json!(event));
         obj.insert("authorized".into(), json!(sock.authorized()));
-        obj.insert("authorizationError".into(), json!(sock.authorization_error()));
+        obj.insert(
+            "authorizationError".into(),
+            json!(sock.authorization_error()),
+        );
         obj.insert("servername".into(), json!(sock.servername()));
         obj.insert(
             "alpnProtocol".into(),

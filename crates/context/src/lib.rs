@@ -26,7 +26,6 @@ pub mod pem;
 pub mod pfx;
 mod verify;
 
-pub use cert::identity_fields;
 pub use ciphers::{get_ciphers, openssl_name, standard_name};
 pub use describe::{describe, PeerCertificate};
 pub use error::ContextError;

@@ -396,7 +396,7 @@ pub fn check_server_identity(
     let hostname = hostname.strip_suffix('.').unwrap_or(hostname);
     if let Ok(ip) = hostname.parse::<std::net::IpAddr>() {
         let ip = ip.to_string();
-        if ips.iter().any(|i| *i == ip) {
+        if ips.contains(&ip) {
             return Ok(());
         }
         return Err(format!(

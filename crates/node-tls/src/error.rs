@@ -84,7 +84,12 @@ impl fmt::Display for Error {
                 if code == "EIO" {
                     write!(f, "{context}: {err}")
                 } else {
-                    write!(f, "{} {code}{}", context_verb(context), context_rest(context))
+                    write!(
+                        f,
+                        "{} {code}{}",
+                        context_verb(context),
+                        context_rest(context)
+                    )
                 }
             }
             Kind::Tls(e) => e.fmt(f),

@@ -33,7 +33,6 @@ pub(crate) enum Emit {
     End(usize),
     Error(usize, Error),
     Close(usize, bool),
-    Call(Box<dyn FnOnce()>),
 }
 
 pub(crate) struct State {
@@ -205,7 +204,12 @@ impl EventLoop {
                 } else if state.servers.contains_key(&token.0) {
                     crate::server::accept_all(state, token.0);
                 } else {
-                    socket_io(state, token.0, event.is_readable() || event.is_read_closed(), event.is_writable());
+                    socket_io(
+                        state,
+                        token.0,
+                        event.is_readable() || event.is_read_closed(),
+                        event.is_writable(),
+                    );
                 }
             }
             let now = Instant::now();
@@ -250,7 +254,6 @@ impl EventLoop {
             };
             let weak = self.weak();
             match emit {
-                Emit::Call(f) => f(),
                 Emit::Listening(sid) => {
                     let server = Server::from_parts(weak, sid);
                     self.call_server(sid, |h| &mut h.listening, |f| f(&server));
@@ -486,12 +489,14 @@ pub(crate) fn flush_dirty(state: &mut State) {
         let Some(s) = sockets.get_mut(&id) else {
             continue;
         };
-        if s.closed || s.connecting {
+        if s.closed || (s.connecting && !s.destroyed) {
             continue;
         }
-        s.tls.poll_transmit(&mut s.out);
+        if !s.destroyed {
+            s.tls.poll_transmit(&mut s.out);
+        }
         let mut failed = None;
-        while s.out_pos < s.out.len() {
+        while s.out_pos < s.out.len() && !s.destroyed {
             match s.stream.write(&s.out[s.out_pos..]) {
                 Ok(n) => {
                     s.out_pos += n;

@@ -30,13 +30,15 @@ mod server;
 mod socket;
 mod stream;
 
+pub use context::describe::chain_to_json;
 pub use context::{
     create_secure_context, PeerCertificate, SecureContext, SecureContextOptions, VerifyCode,
 };
 pub use error::Error;
 pub use event_loop::{EventLoop, Remote};
 pub use server::{Server, ServerAddress};
-pub use socket::{Cipher, TlsSocket};
+pub use socket::TlsSocket;
+pub use tls_core::Cipher;
 
 use mio::{Interest, Token};
 use server::ServerState;
@@ -201,8 +203,8 @@ impl ConnectOptions {
         self
     }
 
-    /// `servername`: the SNI name (`None`: send none). Default: `host` unless it is an
-    /// IP address.
+    /// `servername`: the SNI name. Default: none is sent, as in Node's `tls.connect`
+    /// (the certificate is still checked against `host`).
     pub fn servername(mut self, name: Option<String>) -> Self {
         self.servername = Some(name);
         self
@@ -238,9 +240,8 @@ pub fn connect(ev: &EventLoop, options: ConnectOptions) -> Result<TlsSocket, Err
             (Stream::Unix(s), None)
         }
         None => {
-            let addr = resolve(&options.host, options.port).map_err(|e| {
-                Error::io(e, format!("getaddrinfo {}", options.host))
-            })?;
+            let addr = resolve(&options.host, options.port)
+                .map_err(|e| Error::io(e, format!("getaddrinfo {}", options.host)))?;
             let s = mio::net::TcpStream::connect(addr)
                 .map_err(|e| Error::io(e, format!("connect {}:{}", addr.ip(), addr.port())))?;
             (Stream::Tcp(s), Some(addr))
@@ -252,7 +253,11 @@ pub fn connect(ev: &EventLoop, options: ConnectOptions) -> Result<TlsSocket, Err
     let id = state.next_id();
     state
         .registry
-        .register(&mut stream, Token(id), Interest::READABLE | Interest::WRITABLE)
+        .register(
+            &mut stream,
+            Token(id),
+            Interest::READABLE | Interest::WRITABLE,
+        )
         .map_err(|e| Error::io(e, "connect"))?;
     let local = match &stream {
         Stream::Tcp(s) => s.local_addr().ok(),
@@ -267,7 +272,10 @@ pub fn connect(ev: &EventLoop, options: ConnectOptions) -> Result<TlsSocket, Err
 /// `host:port` to one address, the first the resolver gives (Node's `verbatim` order).
 pub(crate) fn resolve(host: &str, port: u16) -> std::io::Result<SocketAddr> {
     (host, port).to_socket_addrs()?.next().ok_or_else(|| {
-        std::io::Error::new(std::io::ErrorKind::NotFound, format!("no address for {host}"))
+        std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("no address for {host}"),
+        )
     })
 }
 

@@ -166,12 +166,11 @@ impl Server {
     /// `server.listen(port[, host][, callback])`: binds now (errors such as
     /// `EADDRINUSE` are returned), then emits `'listening'`. Port 0 picks a free port.
     pub fn listen(&self, host: &str, port: u16) -> Result<SocketAddr, Error> {
-        let addr = crate::resolve(host, port).map_err(|e| Error::io(e, format!("listen {host}:{port}")))?;
+        let addr = crate::resolve(host, port)
+            .map_err(|e| Error::io(e, format!("listen {host}:{port}")))?;
         let listener = mio::net::TcpListener::bind(addr)
             .map_err(|e| Error::io(e, format!("listen {}:{}", addr.ip(), addr.port())))?;
-        let local = listener
-            .local_addr()
-            .map_err(|e| Error::io(e, "listen"))?;
+        let local = listener.local_addr().map_err(|e| Error::io(e, "listen"))?;
         self.install(Listener::Tcp(listener), ServerAddress::Inet(local))?;
         Ok(local)
     }
@@ -185,17 +184,20 @@ impl Server {
     }
 
     fn install(&self, mut listener: Listener, address: ServerAddress) -> Result<(), Error> {
-        self.with(Err(Error::io(std::io::ErrorKind::NotConnected.into(), "listen")), |state, id| {
-            state
-                .registry
-                .register(&mut listener, Token(id), Interest::READABLE)
-                .map_err(|e| Error::io(e, "listen"))?;
-            let server = state.servers.get_mut(&id).expect("checked by with");
-            server.listener = Some(listener);
-            server.address = Some(address);
-            state.queue.push_back(Emit::Listening(id));
-            Ok(())
-        })
+        self.with(
+            Err(Error::io(std::io::ErrorKind::NotConnected.into(), "listen")),
+            |state, id| {
+                state
+                    .registry
+                    .register(&mut listener, Token(id), Interest::READABLE)
+                    .map_err(|e| Error::io(e, "listen"))?;
+                let server = state.servers.get_mut(&id).expect("checked by with");
+                server.listener = Some(listener);
+                server.address = Some(address);
+                state.queue.push_back(Emit::Listening(id));
+                Ok(())
+            },
+        )
     }
 
     /// `server.address()`.

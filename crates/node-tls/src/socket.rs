@@ -8,6 +8,7 @@ use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
 use std::rc::Weak;
+use tls_core::Cipher;
 
 type Handler = dyn FnMut(&TlsSocket);
 type DataHandler = dyn FnMut(&TlsSocket, &[u8]);
@@ -140,17 +141,6 @@ pub struct TlsSocket {
     id: usize,
 }
 
-/// `getCipher()`: the negotiated suite.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Cipher {
-    /// OpenSSL's name, e.g. `ECDHE-RSA-AES128-GCM-SHA256` or `TLS_AES_256_GCM_SHA384`.
-    pub name: String,
-    /// The IANA name, e.g. `TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256`.
-    pub standard_name: String,
-    /// The protocol that introduced the suite, as OpenSSL says: `TLSv1.2` or `TLSv1.3`.
-    pub version: String,
-}
-
 impl TlsSocket {
     pub(crate) fn from_parts(ev: Weak<Shared>, id: usize) -> Self {
         Self { ev, id }
@@ -171,6 +161,15 @@ impl TlsSocket {
         self.with(default, |state, id| f(&state.sockets[&id]))
     }
 
+    fn handlers(&self, f: impl FnOnce(&mut Handlers)) -> &Self {
+        self.with((), |state, id| {
+            if let Some(s) = state.sockets.get_mut(&id) {
+                f(&mut s.handlers);
+            }
+        });
+        self
+    }
+
     /// A number identifying this connection within its loop.
     pub fn id(&self) -> usize {
         self.id
@@ -180,10 +179,7 @@ impl TlsSocket {
 
     /// `'secureConnect'` (client): the handshake is done; check `authorized()`.
     pub fn on_secure_connect(&self, f: impl FnMut(&TlsSocket) + 'static) -> &Self {
-        self.with((), |s, id| {
-            s.sockets.get_mut(&id).map(|s| s.handlers.secure_connect.push(Box::new(f)));
-        });
-        self
+        self.handlers(|h| h.secure_connect.push(Box::new(f)))
     }
 
     /// `'data'`: decrypted bytes. Data that arrived before any handler was set is
@@ -207,26 +203,17 @@ impl TlsSocket {
 
     /// `'end'`: the peer ended its side. Our side ends right after (allowHalfOpen false).
     pub fn on_end(&self, f: impl FnMut(&TlsSocket) + 'static) -> &Self {
-        self.with((), |s, id| {
-            s.sockets.get_mut(&id).map(|s| s.handlers.end.push(Box::new(f)));
-        });
-        self
+        self.handlers(|h| h.end.push(Box::new(f)))
     }
 
     /// `'error'`: then `'close'` follows.
     pub fn on_error(&self, f: impl FnMut(&TlsSocket, &Error) + 'static) -> &Self {
-        self.with((), |s, id| {
-            s.sockets.get_mut(&id).map(|s| s.handlers.error.push(Box::new(f)));
-        });
-        self
+        self.handlers(|h| h.error.push(Box::new(f)))
     }
 
     /// `'close'`, with `hadError`.
     pub fn on_close(&self, f: impl FnMut(&TlsSocket, bool) + 'static) -> &Self {
-        self.with((), |s, id| {
-            s.sockets.get_mut(&id).map(|s| s.handlers.close.push(Box::new(f)));
-        });
-        self
+        self.handlers(|h| h.close.push(Box::new(f)))
     }
 
     // ----- methods -----
@@ -306,19 +293,7 @@ impl TlsSocket {
 
     /// `getCipher()`.
     pub fn get_cipher(&self) -> Option<Cipher> {
-        self.get(None, |s| {
-            let suite = s.tls.cipher_suite()?;
-            let id = suite.suite();
-            Some(Cipher {
-                name: context::openssl_name(id)?.to_string(),
-                standard_name: context::standard_name(id)?.to_string(),
-                version: match suite {
-                    rustls::SupportedCipherSuite::Tls13(_) => "TLSv1.3",
-                    rustls::SupportedCipherSuite::Tls12(_) => "TLSv1.2",
-                }
-                .to_string(),
-            })
-        })
+        self.get(None, |s| s.tls.cipher())
     }
 
     /// `getProtocol()`: `TLSv1.2` or `TLSv1.3`.

@@ -42,8 +42,8 @@ pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(120);
 pub struct ClientOptions {
     /// The host connected to: what the certificate must name (Node's `host`).
     pub host: String,
-    /// `servername`: the SNI name; `None` sends none. [`ClientOptions::new`] sets it to
-    /// `host` unless `host` is an IP address, as Node does.
+    /// `servername`: the SNI name; `None` (the default, as in Node's `tls.connect`)
+    /// sends none. The host check uses `servername || host`.
     pub servername: Option<String>,
     /// `rejectUnauthorized` (default `true`).
     pub reject_unauthorized: bool,
@@ -83,6 +83,17 @@ impl Default for ServerOptions {
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
         }
     }
+}
+
+/// `getCipher()`: the negotiated suite.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cipher {
+    /// OpenSSL's name, e.g. `ECDHE-RSA-AES128-GCM-SHA256` or `TLS_AES_256_GCM_SHA384`.
+    pub name: &'static str,
+    /// The IANA name, e.g. `TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256`.
+    pub standard_name: &'static str,
+    /// The protocol version of the suite, as OpenSSL says: `TLSv1.2` or `TLSv1.3`.
+    pub version: &'static str,
 }
 
 /// What happened on a connection, in order.
@@ -127,6 +138,7 @@ pub struct Connection {
     state: State,
     events: VecDeque<Event>,
     deadline: Option<Instant>,
+    authorized: bool,
     authorization_error: Option<Error>,
     peer_ended: bool,
     first_bytes_seen: bool,
@@ -142,6 +154,7 @@ impl Connection {
         let name = options
             .servername
             .as_deref()
+            .filter(|n| n.parse::<std::net::IpAddr>().is_err())
             .and_then(|n| DnsName::try_from(n.to_string()).ok())
             .map(ServerName::DnsName)
             .unwrap_or_else(|| {
@@ -191,6 +204,7 @@ impl Connection {
             state: State::Handshaking,
             events: VecDeque::new(),
             deadline,
+            authorized: false,
             authorization_error: None,
             peer_ended: false,
             first_bytes_seen: false,
@@ -327,9 +341,9 @@ impl Connection {
     // ----- properties (Node's TLSSocket getters) -----
 
     /// `authorized`: the peer's certificate chains to a trusted CA (and, on a client,
-    /// names the host).
+    /// names the host). Always `false` on a server without `requestCert`, as in Node.
     pub fn authorized(&self) -> bool {
-        self.state != State::Handshaking && self.authorization_error.is_none()
+        self.authorized
     }
 
     /// `authorizationError`: why the peer is not authorized.
@@ -345,6 +359,20 @@ impl Connection {
     /// The negotiated cipher suite.
     pub fn cipher_suite(&self) -> Option<rustls::SupportedCipherSuite> {
         self.tls.negotiated_cipher_suite()
+    }
+
+    /// `getCipher()`: the negotiated suite, named as OpenSSL and IANA name it.
+    pub fn cipher(&self) -> Option<Cipher> {
+        let suite = self.tls.negotiated_cipher_suite()?;
+        let id = suite.suite();
+        Some(Cipher {
+            name: context::openssl_name(id)?,
+            standard_name: context::standard_name(id)?,
+            version: match suite {
+                rustls::SupportedCipherSuite::Tls13(_) => "TLSv1.3",
+                rustls::SupportedCipherSuite::Tls12(_) => "TLSv1.2",
+            },
+        })
     }
 
     /// `getProtocol()`: `"TLSv1.2"` or `"TLSv1.3"`.
@@ -416,6 +444,8 @@ impl Connection {
                         return;
                     }
                     self.authorization_error = Some(e);
+                } else {
+                    self.authorized = true;
                 }
             }
             Side::Server(options) => {
@@ -427,6 +457,8 @@ impl Connection {
                             return;
                         }
                         self.authorization_error = Some(Error::Verify(code));
+                    } else {
+                        self.authorized = true;
                     }
                 }
             }
@@ -472,8 +504,20 @@ fn check_identity(
     };
     let name = servername.filter(|s| !s.is_empty()).unwrap_or(host);
     let name = if name.is_empty() { "localhost" } else { name };
-    let (san, cns) = context::identity_fields(leaf.as_ref());
-    context::check_server_identity(name, san.as_deref(), &cns).map_err(Error::AltName)
+    // Node checks the fields of its certificate object: `subjectaltname`, `subject.CN`.
+    let Ok(cert) = context::describe(leaf.as_ref()) else {
+        return Err(Error::AltName(
+            "Cert does not contain a DNS name".to_string(),
+        ));
+    };
+    let cns: Vec<String> = cert
+        .subject
+        .iter()
+        .filter(|(name, _)| name == "CN")
+        .flat_map(|(_, values)| values.iter().cloned())
+        .collect();
+    context::check_server_identity(name, cert.subjectaltname.as_deref(), &cns)
+        .map_err(Error::AltName)
 }
 
 /// Recognizes a first flight that is not TLS: OpenSSL says "http request" for an HTTP

@@ -83,8 +83,11 @@ fn names(events: &[Event]) -> Vec<String> {
         .collect()
 }
 
+/// A client that sends `host` as SNI when it is a name (what the CLI does).
 fn client_to(host: &str, ctx: &SecureContext) -> Connection {
-    Connection::client(ctx, ClientOptions::new(host), Instant::now()).unwrap()
+    let mut options = ClientOptions::new(host);
+    options.servername = Some(host.to_string());
+    Connection::client(ctx, options, Instant::now()).unwrap()
 }
 
 fn server(ctx: &SecureContext, request_cert: bool, reject: bool) -> Connection {

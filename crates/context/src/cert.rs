@@ -52,6 +52,47 @@ pub(crate) fn first_element(input: &[u8]) -> Option<&[u8]> {
     next_tlv(input).map(|(tlv, _)| tlv.full)
 }
 
+/// A signed DER object: a certificate or a CRL (both are `SEQUENCE { tbs,
+/// signatureAlgorithm, signatureValue }`).
+#[derive(Debug)]
+pub(crate) struct Signed<'a> {
+    pub(crate) tbs: &'a [u8],
+    pub(crate) signature_alg: &'a [u8],
+    pub(crate) signature: &'a [u8],
+}
+
+impl<'a> Signed<'a> {
+    /// Splits a signed object; `None` when it has another shape.
+    pub(crate) fn parse(der: &'a [u8]) -> Option<Self> {
+        let (outer, _) = next_tlv(der)?;
+        let (tbs, rest) = next_tlv(outer.contents)?;
+        let (alg, rest) = next_tlv(rest)?;
+        let (sig, _) = next_tlv(rest)?;
+        (outer.tag == 0x30 && tbs.tag == 0x30 && alg.tag == 0x30 && sig.tag == 0x03).then_some(
+            Self {
+                tbs: tbs.full,
+                signature_alg: alg.contents,
+                signature: sig.contents.get(1..)?,
+            },
+        )
+    }
+
+    /// Whether `issuer`'s key made this signature, with an algorithm ring supports.
+    pub(crate) fn is_signed_by(
+        &self,
+        issuer: &CertView<'_>,
+        algs: &[&dyn SignatureVerificationAlgorithm],
+    ) -> bool {
+        algs.iter().any(|alg| {
+            *alg.public_key_alg_id() == *issuer.spki_alg
+                && *alg.signature_alg_id() == *self.signature_alg
+                && alg
+                    .verify_signature(issuer.spki_key, self.tbs, self.signature)
+                    .is_ok()
+        })
+    }
+}
+
 /// The parts of a certificate used to check who signed it and what it vouches for.
 #[derive(Debug)]
 pub(crate) struct CertView<'a> {
@@ -62,6 +103,8 @@ pub(crate) struct CertView<'a> {
     pub(crate) signature_alg: &'a [u8],
     /// The signature bits.
     pub(crate) signature: &'a [u8],
+    /// The serial number's INTEGER contents.
+    pub(crate) serial: &'a [u8],
     /// The whole issuer Name element.
     pub(crate) issuer: &'a [u8],
     /// The whole subject Name element.
@@ -98,7 +141,7 @@ impl<'a> CertView<'a> {
         let mut fields = tbs.contents;
         let (first, rest) = next_tlv(fields)?;
         fields = if first.tag == 0xa0 { rest } else { fields };
-        let (_serial, rest) = next_tlv(fields)?;
+        let (serial, rest) = next_tlv(fields)?;
         let (_inner_alg, rest) = next_tlv(rest)?;
         let (issuer, rest) = next_tlv(rest)?;
         let (_validity, rest) = next_tlv(rest)?;
@@ -118,6 +161,7 @@ impl<'a> CertView<'a> {
             tbs: tbs.full,
             signature_alg: sig_alg.contents,
             signature,
+            serial: serial.contents,
             issuer: issuer.full,
             subject: subject.full,
             spki: spki.full,
@@ -140,13 +184,12 @@ impl<'a> CertView<'a> {
         issuer: &CertView<'_>,
         algs: &[&dyn SignatureVerificationAlgorithm],
     ) -> bool {
-        algs.iter().any(|alg| {
-            *alg.public_key_alg_id() == *issuer.spki_alg
-                && *alg.signature_alg_id() == *self.signature_alg
-                && alg
-                    .verify_signature(issuer.spki_key, self.tbs, self.signature)
-                    .is_ok()
-        })
+        Signed {
+            tbs: self.tbs,
+            signature_alg: self.signature_alg,
+            signature: self.signature,
+        }
+        .is_signed_by(issuer, algs)
     }
 
     /// `Ok` when `now` is inside the validity period.

@@ -9,10 +9,13 @@ use rustls::sign::CertifiedKey;
 use rustls::SignatureScheme;
 use std::sync::Arc;
 
-/// Our certificate chains with their keys, in the order the keys were given.
+/// Our certificate chains with their keys, in the order the keys were given (`key`
+/// entries, then `pfx` entries).
 #[derive(Debug)]
 pub(crate) struct Credentials {
     pub(crate) keys: Vec<Arc<CertifiedKey>>,
+    /// The CA certificates found in `pfx` files: Node trusts them too.
+    pub(crate) pfx_ca: Vec<CertificateDer<'static>>,
 }
 
 impl Credentials {
@@ -35,17 +38,8 @@ impl Credentials {
                 .passphrase
                 .as_deref()
                 .or(options.passphrase.as_deref());
-            let der = private_key(&input.pem, passphrase)?;
-            let signing_key = rustls::crypto::ring::sign::any_supported_type(&der)
-                .map_err(|e| match rsa_modulus_bits(&der) {
-                    Some(bits) if bits < 2048 => ContextError::new(
-                        "key",
-                        format!(
-                            "RSA key of {bits} bits is too small: rustls (ring) needs 2048 bits or more"
-                        ),
-                    ),
-                    _ => ContextError::with_source("key", "unsupported private key type", e),
-                })?;
+            let der = private_key(&input.data, passphrase)?;
+            let signing_key = signing_key(&der, "key")?;
             let public = signing_key.public_key().ok_or_else(|| {
                 ContextError::new("key", "cannot derive the public key of this private key")
             })?;
@@ -63,6 +57,23 @@ impl Credentials {
             let chain = complete_chain(chain.clone(), ca);
             keys.push(Arc::new(CertifiedKey::new(chain, signing_key)));
         }
+        let mut pfx_ca = Vec::new();
+        for input in &options.pfx {
+            let passphrase = input
+                .passphrase
+                .as_deref()
+                .or(options.passphrase.as_deref())
+                .unwrap_or_default();
+            let contents = crate::pfx::parse_pfx(&input.data, passphrase)
+                .map_err(|e| ContextError::with_source("pfx", e.to_string(), e))?;
+            let signing_key = signing_key(&contents.key, "pfx")?;
+            let mut trusted = ca.to_vec();
+            trusted.extend(contents.ca.iter().cloned());
+            let chain = complete_chain(vec![contents.cert.clone()], &trusted);
+            chains.push(vec![contents.cert]);
+            keys.push(Arc::new(CertifiedKey::new(chain, signing_key)));
+            pfx_ca.extend(contents.ca);
+        }
         for chain in &chains {
             if let Some(bits) = CertView::parse(chain[0].as_ref()).and_then(|v| v.rsa_bits) {
                 if bits < 2048 {
@@ -75,7 +86,7 @@ impl Credentials {
                 }
             }
         }
-        Ok(Self { keys })
+        Ok(Self { keys, pfx_ca })
     }
 
     /// The first credential whose key can sign with one of `schemes`.
@@ -85,6 +96,20 @@ impl Credentials {
             .find(|ck| ck.key.choose_scheme(schemes).is_some())
             .cloned()
     }
+}
+
+/// ring's signing key for `der`; ring refuses RSA keys under 2048 bits, which we say.
+fn signing_key(
+    der: &PrivateKeyDer<'_>,
+    option: &'static str,
+) -> Result<Arc<dyn rustls::sign::SigningKey>, ContextError> {
+    rustls::crypto::ring::sign::any_supported_type(der).map_err(|e| match rsa_modulus_bits(der) {
+        Some(bits) if bits < 2048 => ContextError::new(
+            option,
+            format!("RSA key of {bits} bits is too small: rustls (ring) needs 2048 bits or more"),
+        ),
+        _ => ContextError::with_source(option, "unsupported private key type", e),
+    })
 }
 
 /// Appends issuers from `ca` while the chain's top is not self-issued: Node (OpenSSL)
@@ -141,6 +166,39 @@ pub(crate) fn load_ca(texts: &[Vec<u8>]) -> Result<Vec<CertificateDer<'static>>,
         all.extend(certs);
     }
     Ok(all)
+}
+
+/// `crl`: every CRL of every input, PEM (`X509 CRL` blocks) or DER.
+pub(crate) fn load_crls(
+    inputs: &[Vec<u8>],
+) -> Result<Vec<(Vec<u8>, webpki::CertRevocationList<'static>)>, ContextError> {
+    let mut crls = Vec::new();
+    for input in inputs {
+        let ders: Vec<Vec<u8>> = if input.first() == Some(&0x30) {
+            vec![input.clone()]
+        } else {
+            let blocks =
+                pem::parse(input).map_err(|e| ContextError::with_source("crl", "bad PEM", e))?;
+            blocks
+                .into_iter()
+                .filter(|b| b.label == "X509 CRL")
+                .map(|b| b.der)
+                .collect()
+        };
+        if ders.is_empty() {
+            return Err(ContextError::new("crl", "no X509 CRL found (PEM or DER)"));
+        }
+        for der in ders {
+            let crl = webpki::OwnedCertRevocationList::from_der(&der).map_err(|e| {
+                ContextError::new(
+                    "crl",
+                    format!("not a valid certificate revocation list: {e}"),
+                )
+            })?;
+            crls.push((der, webpki::CertRevocationList::Owned(crl)));
+        }
+    }
+    Ok(crls)
 }
 
 /// The private key of a PEM text, decrypted with `passphrase` when it is encrypted.

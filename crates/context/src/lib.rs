@@ -22,13 +22,16 @@ mod credentials;
 pub mod describe;
 mod error;
 pub mod keys;
+mod options;
 pub mod pem;
 pub mod pfx;
+mod protocol;
 mod verify;
 
 pub use ciphers::{get_ciphers, openssl_name, standard_name};
 pub use describe::{describe, PeerCertificate};
 pub use error::ContextError;
+pub use options::SecureContextOptions;
 pub use verify::{check_server_identity, Purpose, VerifyCode};
 
 use credentials::Credentials;
@@ -38,76 +41,8 @@ use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::server::ResolvesServerCert;
 use rustls::sign::CertifiedKey;
 use rustls::{ClientConfig, ServerConfig, SignatureScheme};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use verify::{HandshakeVerifier, Trust};
-
-/// The options of `tls.createSecureContext(details)`, in Node's names (snake_case).
-///
-/// Byte inputs are what Node takes as a string or a Buffer; call a method several times
-/// where Node takes an array.
-#[derive(Clone, Debug, Default)]
-pub struct SecureContextOptions {
-    keys: Vec<KeyInput>,
-    certs: Vec<Vec<u8>>,
-    ca: Option<Vec<Vec<u8>>>,
-    passphrase: Option<String>,
-}
-
-/// One `key` entry: PEM text with, optionally, its own passphrase (Node's
-/// `{pem, passphrase}` object form).
-#[derive(Clone, Debug)]
-struct KeyInput {
-    pem: Vec<u8>,
-    passphrase: Option<String>,
-}
-
-impl SecureContextOptions {
-    /// No options: Node's defaults.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// `key`: a PEM private key; repeat for several keys (Node's array form).
-    pub fn key(mut self, pem: impl Into<Vec<u8>>) -> Self {
-        self.keys.push(KeyInput {
-            pem: pem.into(),
-            passphrase: None,
-        });
-        self
-    }
-
-    /// `key: [{pem, passphrase}]`: a PEM private key with its own passphrase.
-    pub fn key_with_passphrase(
-        mut self,
-        pem: impl Into<Vec<u8>>,
-        passphrase: impl Into<String>,
-    ) -> Self {
-        self.keys.push(KeyInput {
-            pem: pem.into(),
-            passphrase: Some(passphrase.into()),
-        });
-        self
-    }
-
-    /// `cert`: a PEM certificate, or a chain (leaf first); repeat for several.
-    pub fn cert(mut self, pem: impl Into<Vec<u8>>) -> Self {
-        self.certs.push(pem.into());
-        self
-    }
-
-    /// `ca`: PEM certificates to trust (one text may hold several); repeat for more.
-    /// Given at all, it replaces the default Mozilla roots, as in Node.
-    pub fn ca(mut self, pem: impl Into<Vec<u8>>) -> Self {
-        self.ca.get_or_insert_with(Vec::new).push(pem.into());
-        self
-    }
-
-    /// `passphrase`: for encrypted keys (and, later, `pfx`).
-    pub fn passphrase(mut self, passphrase: impl Into<String>) -> Self {
-        self.passphrase = Some(passphrase.into());
-        self
-    }
-}
 
 /// How a server asks for client certificates (`requestCert`, `rejectUnauthorized`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -121,35 +56,92 @@ pub enum ClientAuth {
     Require,
 }
 
-/// `tls.createSecureContext(details)`: parses and checks every option once.
+/// `tls.createSecureContext(details)`: parses and checks every option once and builds
+/// the rustls configurations, so a bad option fails here, named, and never later.
 pub fn create_secure_context(
     options: &SecureContextOptions,
 ) -> Result<SecureContext, ContextError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    options.check_server_values()?;
+    let protocols = options.protocol.resolve()?;
+    let provider = Arc::new(protocols.provider);
     let algs = provider.signature_verification_algorithms;
     let ca = match &options.ca {
         Some(texts) => Some(credentials::load_ca(texts)?),
         None => None,
     };
+    let crls = credentials::load_crls(&options.crl)?;
     let credentials = Credentials::load(options, ca.as_deref().unwrap_or_default())?;
-    let trust = match ca {
-        Some(ca) => Trust::from_ca(ca, algs),
-        None => Trust::default_roots(algs),
+    let mut trusted = ca.clone().unwrap_or_default();
+    trusted.extend(credentials.pfx_ca.iter().cloned());
+    let trust = Trust::new(trusted, ca.is_none(), crls, algs);
+    let credentials = Arc::new(credentials);
+    let honor_cipher_order = options.honor_cipher_order
+        || options.protocol.secure_options & protocol::op::CIPHER_SERVER_PREFERENCE != 0;
+    let parts = Parts {
+        provider,
+        versions: protocols.versions,
+        credentials: credentials.clone(),
+        hints: trust.hints().to_vec(),
+        honor_cipher_order,
     };
+    let client = Arc::new(parts.client_config()?);
+    let servers = [
+        Arc::new(parts.server_config(ClientAuth::None)?),
+        Arc::new(parts.server_config(ClientAuth::Request)?),
+        Arc::new(parts.server_config(ClientAuth::Require)?),
+    ];
     Ok(SecureContext {
         inner: Arc::new(Inner {
-            provider,
-            credentials: Arc::new(credentials),
+            credentials,
             trust,
-            client: OnceLock::new(),
-            servers: Default::default(),
+            client,
+            servers,
         }),
     })
 }
 
+/// What the rustls configs are built from.
+struct Parts {
+    provider: Arc<CryptoProvider>,
+    versions: Vec<&'static rustls::SupportedProtocolVersion>,
+    credentials: Arc<Credentials>,
+    hints: Vec<rustls::DistinguishedName>,
+    honor_cipher_order: bool,
+}
+
+impl Parts {
+    fn verifier(&self, auth: ClientAuth) -> Arc<HandshakeVerifier> {
+        Arc::new(HandshakeVerifier {
+            algs: self.provider.signature_verification_algorithms,
+            hints: self.hints.clone(),
+            offer_client_auth: auth != ClientAuth::None,
+            client_auth_mandatory: auth == ClientAuth::Require,
+        })
+    }
+
+    fn client_config(&self) -> Result<ClientConfig, ContextError> {
+        Ok(ClientConfig::builder_with_provider(self.provider.clone())
+            .with_protocol_versions(&self.versions)
+            .map_err(|e| ContextError::with_source("ciphers", "no usable protocol version", e))?
+            .dangerous()
+            .with_custom_certificate_verifier(self.verifier(ClientAuth::None))
+            .with_client_cert_resolver(self.credentials.clone()))
+    }
+
+    fn server_config(&self, auth: ClientAuth) -> Result<ServerConfig, ContextError> {
+        let mut config = ServerConfig::builder_with_provider(self.provider.clone())
+            .with_protocol_versions(&self.versions)
+            .map_err(|e| ContextError::with_source("ciphers", "no usable protocol version", e))?
+            .with_client_cert_verifier(self.verifier(auth))
+            .with_cert_resolver(self.credentials.clone());
+        config.ignore_client_order = self.honor_cipher_order;
+        Ok(config)
+    }
+}
+
 /// An immutable, shareable secure context (`Send + Sync`, cheap to clone): Node's
-/// `SecureContext`. It hands out rustls configs built once and shared, so sessions
-/// resume across connections made with the same context.
+/// `SecureContext`. Its rustls configs are built once and shared, so sessions resume
+/// across connections made with the same context.
 #[derive(Clone, Debug)]
 pub struct SecureContext {
     inner: Arc<Inner>,
@@ -157,20 +149,16 @@ pub struct SecureContext {
 
 #[derive(Debug)]
 struct Inner {
-    provider: Arc<CryptoProvider>,
     credentials: Arc<Credentials>,
     trust: Trust,
-    client: OnceLock<Arc<ClientConfig>>,
-    servers: [OnceLock<Arc<ServerConfig>>; 3],
+    client: Arc<ClientConfig>,
+    servers: [Arc<ServerConfig>; 3],
 }
 
 impl SecureContext {
-    /// The rustls client config of this context (built on first use, then shared).
+    /// The rustls client config of this context.
     pub fn client_config(&self) -> Arc<ClientConfig> {
-        self.inner
-            .client
-            .get_or_init(|| Arc::new(self.build_client_config()))
-            .clone()
+        self.inner.client.clone()
     }
 
     /// The rustls server config of this context for a given client-auth mode.
@@ -180,13 +168,12 @@ impl SecureContext {
             ClientAuth::Request => 1,
             ClientAuth::Require => 2,
         };
-        self.inner.servers[slot]
-            .get_or_init(|| Arc::new(self.build_server_config(auth)))
-            .clone()
+        self.inner.servers[slot].clone()
     }
 
     /// Judges a peer's certificate chain (leaf first) against this context's `ca` (or the
-    /// default roots): `Err` is what Node puts in `authorizationError`.
+    /// default roots), `pfx` CA certificates and `crl`: `Err` is what Node puts in
+    /// `authorizationError`.
     pub fn verify_peer(
         &self,
         chain: &[CertificateDer<'_>],
@@ -201,33 +188,15 @@ impl SecureContext {
         !self.inner.credentials.keys.is_empty()
     }
 
-    fn verifier(&self, auth: ClientAuth) -> Arc<HandshakeVerifier> {
-        Arc::new(HandshakeVerifier {
-            algs: self.inner.provider.signature_verification_algorithms,
-            hints: self.inner.trust.hints().to_vec(),
-            offer_client_auth: auth != ClientAuth::None,
-            client_auth_mandatory: auth == ClientAuth::Require,
-        })
-    }
-
-    fn build_client_config(&self) -> ClientConfig {
-        let builder = ClientConfig::builder_with_provider(self.inner.provider.clone())
-            .with_protocol_versions(rustls::ALL_VERSIONS)
-            .expect("the ring provider supports TLS 1.2 and 1.3")
-            .dangerous()
-            .with_custom_certificate_verifier(self.verifier(ClientAuth::None));
-        builder.with_client_cert_resolver(self.inner.credentials.clone())
-    }
-
-    fn build_server_config(&self, auth: ClientAuth) -> ServerConfig {
-        let verifier = self.verifier(auth);
-        let mut config = ServerConfig::builder_with_provider(self.inner.provider.clone())
-            .with_protocol_versions(rustls::ALL_VERSIONS)
-            .expect("the ring provider supports TLS 1.2 and 1.3")
-            .with_client_cert_verifier(verifier)
-            .with_cert_resolver(self.inner.credentials.clone());
-        config.ignore_client_order = false;
-        config
+    /// The cipher suites offered, most preferred first, by OpenSSL name.
+    pub fn cipher_names(&self) -> Vec<&'static str> {
+        self.inner
+            .client
+            .crypto_provider()
+            .cipher_suites
+            .iter()
+            .filter_map(|s| ciphers::openssl_name(s.suite()))
+            .collect()
     }
 }
 

@@ -18,7 +18,9 @@ use rustls::{
     CertificateError, DigitallySignedStruct, DistinguishedName, PeerMisbehaved, SignatureScheme,
 };
 use std::fmt;
-use webpki::{EndEntityCert, KeyUsage};
+use webpki::{
+    CertRevocationList, EndEntityCert, ExpirationPolicy, KeyUsage, RevocationOptionsBuilder,
+};
 
 /// An OpenSSL X.509 verification result code, as Node reports it in
 /// `authorizationError` and in `err.code`.
@@ -46,6 +48,8 @@ pub enum VerifyCode {
     UnableToGetCrl,
     /// `CERT_SIGNATURE_FAILURE`
     CertSignatureFailure,
+    /// `CRL_SIGNATURE_FAILURE`
+    CrlSignatureFailure,
     /// `INVALID_PURPOSE`
     InvalidPurpose,
     /// `PATH_LENGTH_EXCEEDED`
@@ -70,6 +74,7 @@ impl VerifyCode {
             Self::CertRevoked => "CERT_REVOKED",
             Self::UnableToGetCrl => "UNABLE_TO_GET_CRL",
             Self::CertSignatureFailure => "CERT_SIGNATURE_FAILURE",
+            Self::CrlSignatureFailure => "CRL_SIGNATURE_FAILURE",
             Self::InvalidPurpose => "INVALID_PURPOSE",
             Self::PathLengthExceeded => "PATH_LENGTH_EXCEEDED",
             Self::InvalidCa => "INVALID_CA",
@@ -90,6 +95,7 @@ impl VerifyCode {
             Self::CertRevoked => "certificate revoked",
             Self::UnableToGetCrl => "unable to get certificate CRL",
             Self::CertSignatureFailure => "certificate signature failure",
+            Self::CrlSignatureFailure => "CRL signature failure",
             Self::InvalidPurpose => "unsupported certificate purpose",
             Self::PathLengthExceeded => "path length constraint exceeded",
             Self::InvalidCa => "invalid CA certificate",
@@ -115,27 +121,36 @@ pub enum Purpose {
     Client,
 }
 
-/// The certificates a context trusts: its `ca` option, or the Mozilla roots.
+/// The certificates a context trusts (its `ca` option, or the Mozilla roots, plus the
+/// CA certificates of its `pfx` files) and its CRLs.
 #[derive(Debug)]
 pub(crate) struct Trust {
-    /// The configured `ca` certificates (DER), empty when the defaults are used.
+    /// Certificates trusted by value (DER): `ca` and `pfx` CAs.
     ca: Vec<CertificateDer<'static>>,
     anchors: Vec<TrustAnchor<'static>>,
     hints: Vec<DistinguishedName>,
+    /// Each CRL with its DER, for the checks webpki does not make (X.509 v1 issuers).
+    crls: Vec<(Vec<u8>, CertRevocationList<'static>)>,
     algs: WebPkiSupportedAlgorithms,
 }
 
 impl Trust {
-    /// Trust exactly `ca` (Node: a given `ca` replaces the default roots).
-    pub(crate) fn from_ca(
+    /// Trusts `ca`, plus the Mozilla roots (webpki-roots) when `default_roots` (Node: a
+    /// given `ca` option replaces the default roots).
+    pub(crate) fn new(
         ca: Vec<CertificateDer<'static>>,
+        default_roots: bool,
+        crls: Vec<(Vec<u8>, CertRevocationList<'static>)>,
         algs: WebPkiSupportedAlgorithms,
     ) -> Self {
-        let anchors = ca
+        let mut anchors: Vec<TrustAnchor<'static>> = ca
             .iter()
             .filter_map(|c| webpki::anchor_from_trusted_cert(c).ok())
             .map(|a| a.to_owned())
             .collect();
+        if default_roots {
+            anchors.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        }
         let hints = ca
             .iter()
             .filter_map(|c| CertView::parse(c.as_ref()).map(|v| v.subject.to_vec()))
@@ -145,16 +160,7 @@ impl Trust {
             ca,
             anchors,
             hints,
-            algs,
-        }
-    }
-
-    /// Trust the Mozilla root list (webpki-roots), like Node's bundled roots.
-    pub(crate) fn default_roots(algs: WebPkiSupportedAlgorithms) -> Self {
-        Self {
-            ca: Vec::new(),
-            anchors: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-            hints: Vec::new(),
+            crls,
             algs,
         }
     }
@@ -190,7 +196,8 @@ impl Trust {
             };
             if issuer.subject == leaf.issuer && leaf.is_signed_by(&issuer, self.algs.all) {
                 leaf.check_validity(now)?;
-                return issuer.check_validity(now);
+                issuer.check_validity(now)?;
+                return self.check_revocation(&leaf, &issuer);
             }
         }
         let Ok(end_entity) = EndEntityCert::try_from(leaf_der) else {
@@ -201,18 +208,52 @@ impl Trust {
             Purpose::Client => KeyUsage::client_auth(),
         };
         let intermediates = chain.get(1..).unwrap_or_default();
+        let crls: Vec<&CertRevocationList<'static>> = self.crls.iter().map(|(_, c)| c).collect();
+        // Node sets CRL_CHECK | CRL_CHECK_ALL: every certificate below the anchor needs
+        // a CRL from its issuer (webpki's defaults: whole chain, unknown status denied).
+        let revocation = RevocationOptionsBuilder::new(&crls)
+            .ok()
+            .map(|b| b.with_expiration_policy(ExpirationPolicy::Ignore).build());
         match end_entity.verify_for_usage(
             self.algs.all,
             &self.anchors,
             intermediates,
             now,
             usage,
-            None,
+            revocation,
             None,
         ) {
             Ok(_) => Ok(()),
             Err(e) => Err(self.map_webpki(e, chain)),
         }
+    }
+
+    /// CRL check of a leaf we verified ourselves against its direct issuer.
+    fn check_revocation(
+        &self,
+        leaf: &CertView<'_>,
+        issuer: &CertView<'_>,
+    ) -> Result<(), VerifyCode> {
+        if self.crls.is_empty() {
+            return Ok(());
+        }
+        let issuer_name = crate::cert::next_tlv(issuer.subject).map(|(t, _)| t.contents);
+        for (der, crl) in &self.crls {
+            let same_issuer = Some(crl.issuer()) == issuer_name || crl.issuer() == issuer.subject;
+            if !same_issuer {
+                continue;
+            }
+            let signed = crate::cert::Signed::parse(der);
+            if !signed.is_some_and(|s| s.is_signed_by(issuer, self.algs.all)) {
+                return Err(VerifyCode::CrlSignatureFailure);
+            }
+            return match crl.find_serial(leaf.serial) {
+                Ok(Some(_)) => Err(VerifyCode::CertRevoked),
+                Ok(None) => Ok(()),
+                Err(_) => Err(VerifyCode::UnableToGetCrl),
+            };
+        }
+        Err(VerifyCode::UnableToGetCrl)
     }
 
     fn map_webpki(&self, err: webpki::Error, chain: &[CertificateDer<'_>]) -> VerifyCode {
@@ -222,6 +263,9 @@ impl Trust {
             E::CertNotValidYet { .. } => VerifyCode::CertNotYetValid,
             E::CertRevoked => VerifyCode::CertRevoked,
             E::UnknownRevocationStatus => VerifyCode::UnableToGetCrl,
+            E::InvalidCrlSignatureForPublicKey | E::UnsupportedCrlSignatureAlgorithmContext(_) => {
+                VerifyCode::CrlSignatureFailure
+            }
             E::InvalidSignatureForPublicKey => VerifyCode::CertSignatureFailure,
             E::RequiredEkuNotFoundContext(_) => VerifyCode::InvalidPurpose,
             E::PathLenConstraintViolated => VerifyCode::PathLengthExceeded,

@@ -12,7 +12,12 @@ fn certs(path: &str) -> Vec<CertificateDer<'static>> {
 
 fn trust(paths: &[&str]) -> Trust {
     let algs = rustls::crypto::ring::default_provider().signature_verification_algorithms;
-    Trust::from_ca(paths.iter().flat_map(|p| certs(p)).collect(), algs)
+    Trust::new(
+        paths.iter().flat_map(|p| certs(p)).collect(),
+        false,
+        Vec::new(),
+        algs,
+    )
 }
 
 #[test]

@@ -94,6 +94,35 @@ fn number<T: std::str::FromStr>(text: &str, flag: &str) -> Result<T, UsageError>
         .map_err(|_| UsageError(format!("invalid {flag} value `{text}`: expected a number")))
 }
 
+/// A decimal or `0x` hexadecimal integer (`--secure-options`).
+pub fn integer(text: &str, flag: &str) -> Result<u64, UsageError> {
+    let parsed = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => text.parse(),
+    };
+    parsed.map_err(|_| {
+        UsageError(format!(
+            "invalid {flag} value `{text}`: expected an integer"
+        ))
+    })
+}
+
+/// Hex digits to bytes (`--ticket-keys`).
+pub fn hex(text: &str, flag: &str) -> Result<Vec<u8>, UsageError> {
+    let bad = || UsageError(format!("invalid {flag} value: expected hex digits"));
+    if text.len() % 2 != 0 {
+        return Err(bad());
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| {
+            text.get(i..i + 2)
+                .and_then(|d| u8::from_str_radix(d, 16).ok())
+                .ok_or_else(bad)
+        })
+        .collect()
+}
+
 /// Takes one option shared by both subcommands; `Ok(false)` when `flag` is not one.
 fn common(c: &mut Common, flag: &str, args: &mut VecDeque<String>) -> Result<bool, UsageError> {
     match flag {
@@ -262,6 +291,16 @@ mod tests {
 
     fn argv(s: &str) -> Vec<String> {
         s.split_whitespace().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn numbers_and_hex() {
+        assert_eq!(integer("0x20000000", "f").unwrap(), 0x2000_0000);
+        assert_eq!(integer("4194304", "f").unwrap(), 0x40_0000);
+        assert!(integer("x", "f").is_err());
+        assert_eq!(hex("00ff10", "f").unwrap(), [0, 255, 16]);
+        assert!(hex("0", "f").is_err());
+        assert!(hex("zz", "f").is_err());
     }
 
     #[test]

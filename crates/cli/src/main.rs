@@ -48,19 +48,8 @@ fn read_file(path: &str, flag: &str) -> Result<Vec<u8>, ConfigError> {
 
 /// The secure-context options both subcommands take.
 fn context_options(c: &Common) -> Result<SecureContextOptions, ConfigError> {
-    let unsupported = [
-        ("--pfx", c.pfx.is_some()),
-        ("--crl", !c.crl.is_empty()),
-        ("--ciphers", c.ciphers.is_some()),
-        ("--ecdh-curve", c.ecdh_curve.is_some()),
-        ("--secure-protocol", c.secure_protocol.is_some()),
-        ("--secure-options", c.secure_options.is_some()),
-        ("--min-version", c.min_version.is_some()),
-        ("--max-version", c.max_version.is_some()),
-        ("--alpn", c.alpn.is_some()),
-    ];
-    if let Some((flag, _)) = unsupported.iter().find(|(_, given)| *given) {
-        return Err(ConfigError(format!("{flag} is not supported yet")));
+    if c.alpn.is_some() {
+        return Err(ConfigError("--alpn is not supported yet".into()));
     }
     let mut options = SecureContextOptions::new();
     for path in &c.keys {
@@ -72,8 +61,32 @@ fn context_options(c: &Common) -> Result<SecureContextOptions, ConfigError> {
     for path in &c.ca {
         options = options.ca(read_file(path, "--ca")?);
     }
+    for path in &c.crl {
+        options = options.crl(read_file(path, "--crl")?);
+    }
+    if let Some(path) = &c.pfx {
+        options = options.pfx(read_file(path, "--pfx")?);
+    }
     if let Some(p) = &c.passphrase {
         options = options.passphrase(p.clone());
+    }
+    if let Some(list) = &c.ciphers {
+        options = options.ciphers(list.clone());
+    }
+    if let Some(curve) = &c.ecdh_curve {
+        options = options.ecdh_curve(curve.clone());
+    }
+    if let Some(method) = &c.secure_protocol {
+        options = options.secure_protocol(method.clone());
+    }
+    if let Some(bits) = &c.secure_options {
+        options = options.secure_options(args::integer(bits, "--secure-options")?);
+    }
+    if let Some(v) = &c.min_version {
+        options = options.min_version(v.clone());
+    }
+    if let Some(v) = &c.max_version {
+        options = options.max_version(v.clone());
     }
     Ok(options)
 }
@@ -168,15 +181,18 @@ fn serve(s: Serve, out: &Out) -> i32 {
 fn build_server(ev: &EventLoop, s: &Serve, out: &Out) -> Result<node_tls::Server, ConfigError> {
     let later = [
         ("--sni", !s.sni.is_empty()),
-        ("--honor-cipher-order", s.honor_cipher_order),
-        ("--session-timeout", s.session_timeout.is_some()),
-        ("--ticket-keys", s.ticket_keys.is_some()),
         ("--ocsp-response", s.ocsp_response.is_some()),
     ];
     if let Some((flag, _)) = later.iter().find(|(_, given)| *given) {
         return Err(ConfigError(format!("{flag} is not supported yet")));
     }
-    let mut context = context_options(&s.common)?;
+    let mut context = context_options(&s.common)?.honor_cipher_order(s.honor_cipher_order);
+    if let Some(secs) = s.session_timeout {
+        context = context.session_timeout(secs);
+    }
+    if let Some(hex) = &s.ticket_keys {
+        context = context.ticket_keys(args::hex(hex, "--ticket-keys")?);
+    }
     if s.common.keys.is_empty() && s.common.certs.is_empty() && s.common.pfx.is_none() {
         out.note("no --key/--cert/--pfx: using the embedded self-signed certificate for localhost");
         context = context.key(DEFAULT_KEY).cert(DEFAULT_CERT);

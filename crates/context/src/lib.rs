@@ -26,6 +26,7 @@ mod options;
 pub mod pem;
 pub mod pfx;
 mod protocol;
+mod tickets;
 mod verify;
 
 pub use ciphers::{get_ciphers, openssl_name, standard_name};
@@ -77,12 +78,27 @@ pub fn create_secure_context(
     let credentials = Arc::new(credentials);
     let honor_cipher_order = options.honor_cipher_order
         || options.protocol.secure_options & protocol::op::CIPHER_SERVER_PREFERENCE != 0;
+    let lifetime = options
+        .session_timeout
+        .map_or(tickets::DEFAULT_SESSION_TIMEOUT, |s| s as u32);
+    // Tickets are on by default with random keys, as in Node; SSL_OP_NO_TICKET turns
+    // them off (sessions are then resumed from the server's cache by id).
+    let ticketer: Option<Arc<dyn rustls::server::ProducesTickets>> =
+        if options.protocol.secure_options & protocol::op::NO_TICKET != 0 {
+            None
+        } else {
+            let t = tickets::Ticketer::new(options.ticket_keys.as_deref(), lifetime)
+                .ok_or_else(|| ContextError::new("ticketKeys", "cannot derive ticket keys"))?;
+            Some(Arc::new(t))
+        };
     let parts = Parts {
         provider,
         versions: protocols.versions,
         credentials: credentials.clone(),
         hints: trust.hints().to_vec(),
         honor_cipher_order,
+        ticketer,
+        session_cache: rustls::server::ServerSessionMemoryCache::new(1024),
     };
     let client = Arc::new(parts.client_config()?);
     let servers = [
@@ -107,6 +123,8 @@ struct Parts {
     credentials: Arc<Credentials>,
     hints: Vec<rustls::DistinguishedName>,
     honor_cipher_order: bool,
+    ticketer: Option<Arc<dyn rustls::server::ProducesTickets>>,
+    session_cache: Arc<rustls::server::ServerSessionMemoryCache>,
 }
 
 impl Parts {
@@ -133,8 +151,16 @@ impl Parts {
             .with_protocol_versions(&self.versions)
             .map_err(|e| ContextError::with_source("ciphers", "no usable protocol version", e))?
             .with_client_cert_verifier(self.verifier(auth))
-            .with_cert_resolver(self.credentials.clone());
+            .with_cert_resolver(Arc::new(ServerCertResolver {
+                credentials: self.credentials.clone(),
+                suites: self.provider.cipher_suites.clone(),
+            }));
         config.ignore_client_order = self.honor_cipher_order;
+        // One cache and one ticketer for the three client-auth variants of a context.
+        config.session_storage = self.session_cache.clone();
+        if let Some(ticketer) = &self.ticketer {
+            config.ticketer = ticketer.clone();
+        }
         Ok(config)
     }
 }
@@ -200,9 +226,37 @@ impl SecureContext {
     }
 }
 
-impl ResolvesServerCert for Credentials {
+/// Picks a server's certificate per ClientHello, as OpenSSL does with several: the
+/// first whose key can sign with a scheme the client offers and that a TLS 1.2 suite
+/// both sides enable can authenticate (RSA for `ECDHE-RSA-*`, ECDSA/EdDSA for
+/// `ECDHE-ECDSA-*`). Any such key also serves TLS 1.3 (the ClientHello does not say
+/// which version will win, so the TLS 1.2 fit decides first).
+#[derive(Debug)]
+struct ServerCertResolver {
+    credentials: Arc<Credentials>,
+    suites: Vec<rustls::SupportedCipherSuite>,
+}
+
+impl ResolvesServerCert for ServerCertResolver {
     fn resolve(&self, hello: rustls::server::ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        self.choose(hello.signature_schemes())
+        let offered = hello.cipher_suites();
+        let signable = || {
+            self.credentials
+                .keys
+                .iter()
+                .filter(|ck| ck.key.choose_scheme(hello.signature_schemes()).is_some())
+        };
+        let fits_tls12 = |ck: &&Arc<CertifiedKey>| {
+            self.suites.iter().any(|s| {
+                matches!(s, rustls::SupportedCipherSuite::Tls12(_))
+                    && offered.contains(&s.suite())
+                    && s.usable_for_signature_algorithm(ck.key.algorithm())
+            })
+        };
+        signable()
+            .find(fits_tls12)
+            .or_else(|| signable().next())
+            .cloned()
     }
 }
 

@@ -164,14 +164,15 @@ impl SecureContextOptions {
     }
 
     /// `secureOptions`: OpenSSL `SSL_OP_*` bits. Honoured: `SSL_OP_NO_TLSv1_2`,
-    /// `SSL_OP_NO_TLSv1_3` (and the lower `NO_*` bits), `SSL_OP_CIPHER_SERVER_PREFERENCE`.
+    /// `SSL_OP_NO_TLSv1_3` (and the lower `NO_*` bits), `SSL_OP_CIPHER_SERVER_PREFERENCE`,
+    /// `SSL_OP_NO_TICKET`.
     /// Other bits have no rustls counterpart and no effect.
     pub fn secure_options(mut self, bits: u64) -> Self {
         self.protocol.secure_options = bits;
         self
     }
 
-    /// `sessionTimeout`: seconds a server's sessions and tickets stay valid.
+    /// `sessionTimeout`: seconds a server's tickets stay valid (default 300, as in Node).
     pub fn session_timeout(mut self, seconds: u64) -> Self {
         self.session_timeout = Some(seconds);
         self

@@ -55,6 +55,8 @@ pub(crate) mod op {
     pub const NO_TLSV1_1: u64 = 0x1000_0000;
     /// `SSL_OP_NO_TLSv1_3`
     pub const NO_TLSV1_3: u64 = 0x2000_0000;
+    /// `SSL_OP_NO_TICKET`: no stateless session tickets.
+    pub const NO_TICKET: u64 = 0x0000_4000;
     /// `SSL_OP_CIPHER_SERVER_PREFERENCE`: the same as `honorCipherOrder`.
     pub const CIPHER_SERVER_PREFERENCE: u64 = 0x0040_0000;
 }

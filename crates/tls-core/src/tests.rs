@@ -376,3 +376,36 @@ fn bounded_random_first_flights_never_panic() {
         while s.poll_event().is_some() {}
     }
 }
+
+#[test]
+fn servers_sharing_ticket_keys_resume_each_others_sessions() {
+    let keys = [42u8; 48];
+    let server_with = |keys: &[u8]| {
+        ctx(SecureContextOptions::new()
+            .key(read("spec/server-key.pem"))
+            .cert(read("spec/server-cert.pem"))
+            .ticket_keys(keys.to_vec()))
+    };
+    let (a, b, other) = (
+        server_with(&keys),
+        server_with(&keys),
+        server_with(&[1u8; 48]),
+    );
+    let client_ctx = spec_client();
+    let mut reused = Vec::new();
+    for server_ctx in [&a, &b, &other] {
+        let mut pair = Pair::new(
+            client_to("localhost", &client_ctx),
+            server(server_ctx, false, false),
+        );
+        pair.drive();
+        pair.client.write(b"x");
+        pair.drive();
+        assert!(
+            pair.client.authorized(),
+            "resumed sessions are still judged"
+        );
+        reused.push(pair.client.session_reused());
+    }
+    assert_eq!(reused, [false, true, false]);
+}

@@ -1,0 +1,341 @@
+//! Every createSecureContext option through the `node-tls` command: each works as Node
+//! documents it, or is a configuration error (exit status 2) that names it.
+
+use serde_json::Value;
+use std::process::Command;
+use suite::{fixture, have, Proc, TempDir};
+
+fn node_tls(args: &[&str]) -> Proc {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_node-tls"));
+    cmd.args(args);
+    Proc::spawn(cmd)
+}
+
+fn f(path: &str) -> String {
+    fixture(path).display().to_string()
+}
+
+/// Starts `serve --json --port 0 ARGS`; returns it and its port.
+fn serve(args: &[&str]) -> (Proc, String) {
+    let mut all = vec!["serve", "--json", "--port", "0"];
+    all.extend_from_slice(args);
+    let mut server = node_tls(&all);
+    let listening = server.expect_event("listening");
+    let port = listening["address"]["port"]
+        .as_u64()
+        .expect("port")
+        .to_string();
+    (server, port)
+}
+
+/// `connect --json --send hi ARGS localhost:PORT`: its secureConnect event (or the
+/// error event) and exit code.
+fn connect(port: &str, args: &[&str]) -> (Value, Option<i32>) {
+    let target = format!("localhost:{port}");
+    let mut all = vec!["connect", "--json", "--send", "hi"];
+    all.extend_from_slice(args);
+    all.push(&target);
+    let mut client = node_tls(&all);
+    let first = client.expect("secureConnect or error", |l| {
+        l.contains("\"secureConnect\"") || l.contains("\"error\"")
+    });
+    let code = client.wait().code();
+    (serde_json::from_str(&first).unwrap(), code)
+}
+
+/// A configuration error: the message, after checking exit status 2 and the JSON event.
+fn config_error(args: &[&str]) -> String {
+    let mut all = args.to_vec();
+    all.push("--json");
+    let mut p = node_tls(&all);
+    let error = p.expect_event("error");
+    assert_eq!(p.wait().code(), Some(2), "{error}");
+    error["message"].as_str().unwrap().to_string()
+}
+
+const RSA: [&str; 4] = ["--key", "", "--cert", ""];
+
+fn rsa_server(extra: &[&str]) -> (Proc, String) {
+    let key = f("leaf/rsa2048-key.pem");
+    let cert = f("leaf/rsa2048-chain.pem");
+    let mut args = RSA.to_vec();
+    args[1] = &key;
+    args[3] = &cert;
+    args.extend_from_slice(extra);
+    serve(&args)
+}
+
+#[test]
+fn pfx_with_passphrase_serves_its_chain() {
+    let (_server, port) = serve(&["--pfx", &f("pfx/default.pfx"), "--passphrase", "secret"]);
+    let (secure, code) = connect(&port, &["--ca", &f("ca/root-cert.pem")]);
+    assert_eq!(secure["authorized"], true, "{secure}");
+    assert!(secure["peerCertificate"]["issuerCertificate"]["subject"]["CN"].is_string());
+    assert_eq!(code, Some(0));
+    let message = config_error(&[
+        "serve",
+        "--pfx",
+        &f("pfx/default.pfx"),
+        "--passphrase",
+        "nope",
+    ]);
+    assert!(message.contains("mac verify failure"), "{message}");
+    let message = config_error(&[
+        "serve",
+        "--pfx",
+        &f("pfx/nokey.pfx"),
+        "--passphrase",
+        "secret",
+    ]);
+    assert!(
+        message.contains("Unable to load private key from PFX data"),
+        "{message}"
+    );
+}
+
+#[test]
+fn encrypted_key_needs_the_passphrase() {
+    let key = f("keys/rsa-pbes2-aes256-sha256.pem");
+    let cert = f("keys/rsa-cert.pem");
+    let (_server, port) = serve(&["--key", &key, "--cert", &cert, "--passphrase", "secret"]);
+    let (secure, _) = connect(&port, &["--ca", &cert]);
+    assert_eq!(secure["authorized"], true, "{secure}");
+    let message = config_error(&[
+        "serve",
+        "--key",
+        &key,
+        "--cert",
+        &cert,
+        "--passphrase",
+        "bad",
+    ]);
+    assert!(message.contains("bad decrypt"), "{message}");
+    let message = config_error(&["serve", "--key", &key, "--cert", &cert]);
+    assert!(message.contains("passphrase"), "{message}");
+}
+
+#[test]
+fn rsa_and_ecdsa_on_one_server_are_chosen_per_handshake() {
+    let (_server, port) = serve(&[
+        "--key",
+        &f("leaf/p256-key.pem"),
+        "--key",
+        &f("leaf/rsa2048-key.pem"),
+        "--cert",
+        &f("leaf/rsa2048-chain.pem"),
+        "--cert",
+        &f("leaf/p256-chain.pem"),
+    ]);
+    let ca = f("ca/root-cert.pem");
+    let (rsa, _) = connect(
+        &port,
+        &[
+            "--ca",
+            &ca,
+            "--ciphers",
+            "ECDHE-RSA-AES128-GCM-SHA256",
+            "--max-version",
+            "TLSv1.2",
+        ],
+    );
+    assert_eq!(
+        rsa["cipher"]["name"], "ECDHE-RSA-AES128-GCM-SHA256",
+        "{rsa}"
+    );
+    assert_eq!(rsa["peerCertificate"]["bits"], 2048);
+    let (ec, _) = connect(
+        &port,
+        &[
+            "--ca",
+            &ca,
+            "--ciphers",
+            "ECDHE-ECDSA-AES128-GCM-SHA256",
+            "--max-version",
+            "TLSv1.2",
+        ],
+    );
+    assert_eq!(
+        ec["cipher"]["name"], "ECDHE-ECDSA-AES128-GCM-SHA256",
+        "{ec}"
+    );
+    assert_eq!(ec["peerCertificate"]["asn1Curve"], "prime256v1");
+    let message = config_error(&[
+        "serve",
+        "--key",
+        &f("leaf/p256-key.pem"),
+        "--cert",
+        &f("leaf/rsa2048-cert.pem"),
+    ]);
+    assert!(message.contains("key values mismatch"), "{message}");
+    let message = config_error(&[
+        "serve",
+        "--key",
+        &f("leaf/rsa1024-key.pem"),
+        "--cert",
+        &f("leaf/rsa1024-cert.pem"),
+    ]);
+    assert!(message.contains("2048"), "{message}");
+}
+
+#[test]
+fn ciphers_versions_and_server_order() {
+    let (_server, port) = rsa_server(&[
+        "--ciphers",
+        "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256",
+        "--honor-cipher-order",
+        "--max-version",
+        "TLSv1.2",
+    ]);
+    let ca = f("ca/root-cert.pem");
+    let client_order = "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384";
+    let (secure, _) = connect(&port, &["--ca", &ca, "--ciphers", client_order]);
+    assert_eq!(secure["protocol"], "TLSv1.2");
+    assert_eq!(
+        secure["cipher"]["name"], "ECDHE-RSA-AES256-GCM-SHA384",
+        "server order wins"
+    );
+    assert_eq!(
+        secure["cipher"]["standardName"],
+        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"
+    );
+    let (_plain, port) = rsa_server(&[
+        "--ciphers",
+        "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256",
+        "--max-version",
+        "TLSv1.2",
+    ]);
+    let (secure, _) = connect(&port, &["--ca", &ca, "--ciphers", client_order]);
+    assert_eq!(
+        secure["cipher"]["name"], "ECDHE-RSA-AES128-GCM-SHA256",
+        "client order wins"
+    );
+    // secureOptions: SSL_OP_NO_TLSv1_3
+    let (_s, port) = rsa_server(&["--secure-options", "0x20000000"]);
+    let (secure, _) = connect(&port, &["--ca", &ca]);
+    assert_eq!(secure["protocol"], "TLSv1.2");
+    let (_s, port) = rsa_server(&["--secure-protocol", "TLSv1_3_method"]);
+    let (secure, _) = connect(
+        &port,
+        &["--ca", &ca, "--ciphers", "TLS_CHACHA20_POLY1305_SHA256"],
+    );
+    assert_eq!(secure["cipher"]["name"], "TLS_CHACHA20_POLY1305_SHA256");
+    assert_eq!(secure["cipher"]["version"], "TLSv1.3");
+    // a TLS 1.3-only client against a TLS 1.2-only server: a handshake error, exit 1
+    let (_s, port) = rsa_server(&["--max-version", "TLSv1.2"]);
+    let (error, code) = connect(&port, &["--ca", &ca, "--min-version", "TLSv1.3"]);
+    assert_eq!(error["event"], "error", "{error}");
+    assert_eq!(code, Some(1));
+}
+
+#[test]
+fn bad_protocol_options_are_configuration_errors() {
+    let cases: [(&[&str], &str); 8] = [
+        (&["--ciphers", "RC4-SHA"], "no cipher match"),
+        (&["--ciphers", "ALL:@BOGUS"], "`ciphers`"),
+        (&["--ecdh-curve", "secp521r1"], "secp521r1 is not supported"),
+        (&["--ecdh-curve", "nope"], "`ecdhCurve`"),
+        (&["--secure-protocol", "SSLv3_method"], "SSLv3"),
+        (&["--secure-protocol", "TLSv1_method"], "TLS 1.0"),
+        (&["--max-version", "TLSv1.1"], "`maxVersion`"),
+        (&["--secure-options", "lots"], "--secure-options"),
+    ];
+    for (args, phrase) in cases {
+        let mut all = vec!["serve"];
+        all.extend_from_slice(args);
+        let message = config_error(&all);
+        assert!(message.contains(phrase), "{args:?}: {message}");
+        let mut all = vec!["connect"];
+        all.extend_from_slice(args);
+        all.push("1");
+        assert!(config_error(&all).contains(phrase), "{args:?}");
+    }
+    let message = config_error(&["serve", "--ticket-keys", "00ff"]);
+    assert!(message.contains("exactly 48 bytes"), "{message}");
+    let message = config_error(&["serve", "--ticket-keys", "zz"]);
+    assert!(message.contains("--ticket-keys"), "{message}");
+}
+
+#[test]
+fn revoked_certificate_is_refused_like_node() {
+    let (_server, port) = serve(&[
+        "--key",
+        &f("revoked/revoked-key.pem"),
+        "--cert",
+        &f("revoked/revoked-cert.pem"),
+        "--ca",
+        &f("ca/intermediate-cert.pem"),
+    ]);
+    let crl_args = [
+        "--ca",
+        &f("ca/root-cert.pem").clone(),
+        "--crl",
+        &f("revoked/intermediate-crl.pem"),
+        "--crl",
+        &f("revoked/root-crl.pem"),
+    ]
+    .map(String::from);
+    let crl_args: Vec<&str> = crl_args.iter().map(String::as_str).collect();
+    let (error, code) = connect(&port, &crl_args);
+    assert_eq!(error["code"], "CERT_REVOKED", "{error}");
+    assert_eq!(code, Some(1));
+    // DER CRLs work too; without a CRL the same chain is fine.
+    let der = f("revoked/intermediate-crl.der");
+    let root_crl = f("revoked/root-crl.pem");
+    let ca = f("ca/root-cert.pem");
+    let (error, _) = connect(&port, &["--ca", &ca, "--crl", &der, "--crl", &root_crl]);
+    assert_eq!(error["code"], "CERT_REVOKED");
+    let (secure, _) = connect(&port, &["--ca", &ca]);
+    assert_eq!(secure["authorized"], true);
+    if have("node") {
+        let script = r#"
+const tls = require('tls'), fs = require('fs');
+const [port, ca, crl1, crl2] = process.argv.slice(1);
+const s = tls.connect({ port: Number(port), host: 'localhost', ca: fs.readFileSync(ca),
+  crl: [fs.readFileSync(crl1), fs.readFileSync(crl2)] });
+s.on('error', (e) => console.log(JSON.stringify({ event: 'error', code: e.code })));
+s.on('secureConnect', () => { console.log(JSON.stringify({ event: 'secureConnect' })); s.end(); });
+"#;
+        let mut node = Proc::node(
+            script,
+            &[&port, &ca, &f("revoked/intermediate-crl.pem"), &root_crl],
+        );
+        assert_eq!(node.expect_event("error")["code"], "CERT_REVOKED");
+    }
+}
+
+#[test]
+fn servers_sharing_ticket_keys_resume_each_other() {
+    let keys = "5f".repeat(48);
+    let (_a, port_a) = rsa_server(&["--ticket-keys", &keys]);
+    let (_b, port_b) = rsa_server(&["--ticket-keys", &keys, "--session-timeout", "60"]);
+    let (_c, port_c) = rsa_server(&[]);
+    let then_b = format!("localhost:{port_b}");
+    let then_c = format!("localhost:{port_c}");
+    let target = format!("localhost:{port_a}");
+    let ca = f("ca/root-cert.pem");
+    let mut client = node_tls(&[
+        "connect", "--json", "--send", "hi", "--ca", &ca, "--count", "2", "--then", &then_b,
+        "--then", &then_c, &target,
+    ]);
+    let reused: Vec<Value> = (0..4)
+        .map(|_| client.expect_event("secureConnect")["sessionReused"].clone())
+        .collect();
+    assert_eq!(reused, [false, true, true, false]);
+    assert_eq!(client.wait().code(), Some(0));
+}
+
+#[test]
+fn handshake_timeout_is_a_client_error() {
+    let (mut server, port) = rsa_server(&["--handshake-timeout", "200"]);
+    let _silent = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+    let error = server.expect_event("clientError");
+    assert_eq!(error["code"], "ERR_TLS_HANDSHAKE_TIMEOUT");
+}
+
+#[test]
+fn dhparam_and_unreadable_files() {
+    let dir = TempDir::new("files");
+    let missing = dir.path("missing.pem").display().to_string();
+    let message = config_error(&["serve", "--cert", &missing]);
+    assert!(message.contains("--cert"), "{message}");
+}

@@ -17,7 +17,6 @@
 
 use std::fmt;
 
-use base64ct::Encoding;
 use cbc::cipher::{block_padding::Pkcs7, BlockCipherDecrypt, BlockModeDecrypt, KeyInit, KeyIvInit};
 use der::{asn1::AnyRef, Decode, Encode, ErrorKind, Reader, Tag, Tagged};
 use md5::{Digest, Md5};
@@ -67,16 +66,16 @@ pub fn parse_private_key_pem(
     pem: &[u8],
     passphrase: Option<&[u8]>,
 ) -> Result<PrivateKeyDer<'static>, KeyError> {
-    for block in PemBlocks::new(pem) {
-        let block = block?;
-        let kind = match block.label {
+    let blocks = crate::pem::parse(pem).map_err(|e| KeyError::Malformed(e.to_string()))?;
+    for block in &blocks {
+        let kind = match block.label.as_str() {
             "RSA PRIVATE KEY" => PlainKind::Pkcs1,
             "EC PRIVATE KEY" => PlainKind::Sec1,
             "PRIVATE KEY" => PlainKind::Pkcs8,
             "ENCRYPTED PRIVATE KEY" => {
-                let der = block.decode_body()?;
+                let der = &block.der;
                 let pass = passphrase.ok_or(KeyError::NeedPassphrase)?;
-                let plain = decrypt_pkcs8(&der, pass)?;
+                let plain = decrypt_pkcs8(der, pass)?;
                 return Ok(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(plain)));
             }
             "DSA PRIVATE KEY" => {
@@ -89,8 +88,8 @@ pub fn parse_private_key_pem(
             }
             _ => continue,
         };
-        let der = block.decode_body()?;
-        let der = match block.header("Proc-Type") {
+        let der = block.der.clone();
+        let der = match header(block, "Proc-Type") {
             None => {
                 kind.validate(&der).map_err(KeyError::Malformed)?;
                 der
@@ -105,8 +104,7 @@ pub fn parse_private_key_pem(
                         "pem Proc-Type {proc_type:?}"
                     )));
                 }
-                let dek_info = block
-                    .header("DEK-Info")
+                let dek_info = header(block, "DEK-Info")
                     .ok_or_else(|| KeyError::Malformed("encrypted pem without DEK-Info".into()))?;
                 let pass = passphrase.ok_or(KeyError::NeedPassphrase)?;
                 let plain = decrypt_legacy(dek_info, &der, pass)?;
@@ -173,115 +171,13 @@ fn validate_pkcs8(der: &[u8]) -> Result<(), String> {
         .map_err(|e| format!("invalid pkcs#8 PrivateKeyInfo: {e}"))
 }
 
-// ---------------------------------------------------------------------------
-// PEM scanning (OpenSSL-style: text outside blocks is ignored, RFC 1421 headers
-// are kept so that traditional encrypted keys can be recognised).
-
-struct PemBlock<'a> {
-    label: &'a str,
-    headers: Vec<(&'a str, &'a str)>,
-    body: Vec<&'a [u8]>,
-}
-
-impl PemBlock<'_> {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| *v)
-    }
-
-    fn decode_body(&self) -> Result<Vec<u8>, KeyError> {
-        let text: Vec<u8> = self
-            .body
-            .iter()
-            .flat_map(|line| line.iter().copied())
-            .filter(|b| !b.is_ascii_whitespace())
-            .collect();
-        let text = std::str::from_utf8(&text)
-            .map_err(|_| KeyError::Malformed(format!("invalid base64 in pem {}", self.label)))?;
-        base64ct::Base64::decode_vec(text)
-            .map_err(|_| KeyError::Malformed(format!("invalid base64 in pem {}", self.label)))
-    }
-}
-
-struct PemBlocks<'a> {
-    lines: std::slice::Split<'a, u8, fn(&u8) -> bool>,
-}
-
-impl<'a> PemBlocks<'a> {
-    fn new(pem: &'a [u8]) -> Self {
-        fn newline(b: &u8) -> bool {
-            *b == b'\n'
-        }
-        PemBlocks {
-            lines: pem.split(newline as fn(&u8) -> bool),
-        }
-    }
-}
-
-fn trim_line(line: &[u8]) -> &[u8] {
-    line.trim_ascii()
-}
-
-fn delimited<'a>(line: &'a [u8], prefix: &[u8]) -> Option<&'a str> {
-    let rest = line.strip_prefix(prefix)?.strip_suffix(b"-----")?;
-    std::str::from_utf8(rest).ok()
-}
-
-impl<'a> Iterator for PemBlocks<'a> {
-    type Item = Result<PemBlock<'a>, KeyError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        // Find the next BEGIN line.
-        let label = loop {
-            let line = trim_line(self.lines.next()?);
-            if let Some(label) = delimited(line, b"-----BEGIN ") {
-                break label;
-            }
-        };
-        let mut block = PemBlock {
-            label,
-            headers: Vec::new(),
-            body: Vec::new(),
-        };
-        let mut in_headers = true;
-        for line in self.lines.by_ref() {
-            let line = trim_line(line);
-            if let Some(end) = delimited(line, b"-----END ") {
-                if end != label {
-                    return Some(Err(KeyError::Malformed(format!(
-                        "pem block BEGIN {label} ends with END {end}"
-                    ))));
-                }
-                return Some(Ok(block));
-            }
-            if line.starts_with(b"-----BEGIN ") {
-                break;
-            }
-            if in_headers {
-                if line.is_empty() {
-                    if !block.headers.is_empty() {
-                        in_headers = false;
-                    }
-                    continue;
-                }
-                if let Some(colon) = line.iter().position(|&b| b == b':') {
-                    let name = std::str::from_utf8(&line[..colon]).ok();
-                    let value = std::str::from_utf8(&line[colon + 1..]).ok();
-                    if let (Some(name), Some(value)) = (name, value) {
-                        block.headers.push((name.trim(), value.trim()));
-                        continue;
-                    }
-                }
-                in_headers = false;
-            }
-            block.body.push(line);
-        }
-        Some(Err(KeyError::Malformed(format!(
-            "pem block {label} has no END line"
-        ))))
-    }
+/// A header of a PEM block, by case-insensitive name.
+fn header<'a>(block: &'a crate::pem::PemBlock, name: &str) -> Option<&'a str> {
+    block
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
 }
 
 // ---------------------------------------------------------------------------

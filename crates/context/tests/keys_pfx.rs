@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use base64ct::{Base64, Encoding};
+use base64::Engine as _;
 use context::keys::{parse_private_key_pem, KeyError};
 use context::pfx::{parse_pfx, PfxError};
 use rustls_pki_types::PrivateKeyDer;
@@ -536,7 +536,7 @@ fn assert_loads(key: &PrivateKeyDer<'_>) {
 }
 
 fn pem_wrap(label: &str, der: &[u8]) -> Vec<u8> {
-    let b64 = Base64::encode_string(der);
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
     let mut out = format!("-----BEGIN {label}-----\n");
     for chunk in b64.as_bytes().chunks(64) {
         out.push_str(std::str::from_utf8(chunk).unwrap());

@@ -333,56 +333,47 @@ impl EventLoop {
         }
     }
 
-    /// Takes a socket's handlers for one event out of the state, calls them with no
-    /// borrow held, and puts them back (with any added meanwhile after them).
+    /// Takes the handlers of one event out of the state (`slot` finds them), calls
+    /// them with no borrow held, and puts them back, with any added meanwhile after them.
+    fn call_handlers<H: ?Sized>(
+        &self,
+        slot: impl Fn(&mut State) -> Option<&mut Vec<Box<H>>>,
+        mut call: impl FnMut(&mut Box<H>),
+    ) {
+        let Some(mut taken) = slot(&mut self.shared.state.borrow_mut()).map(std::mem::take) else {
+            return;
+        };
+        for h in taken.iter_mut() {
+            call(h);
+        }
+        if let Some(current) = slot(&mut self.shared.state.borrow_mut()) {
+            let added = std::mem::replace(current, taken);
+            current.extend(added);
+        }
+    }
+
     fn call_socket<H: ?Sized>(
         &self,
         id: usize,
         pick: fn(&mut crate::socket::Handlers) -> &mut Vec<Box<H>>,
-        mut call: impl FnMut(&mut Box<H>),
+        call: impl FnMut(&mut Box<H>),
     ) {
-        let taken = {
-            let mut state = self.shared.state.borrow_mut();
-            match state.sockets.get_mut(&id) {
-                Some(s) => std::mem::take(pick(&mut s.handlers)),
-                None => return,
-            }
-        };
-        let mut taken = taken;
-        for h in taken.iter_mut() {
-            call(h);
-        }
-        let mut state = self.shared.state.borrow_mut();
-        if let Some(s) = state.sockets.get_mut(&id) {
-            let slot = pick(&mut s.handlers);
-            let added = std::mem::replace(slot, taken);
-            slot.extend(added);
-        }
+        self.call_handlers(
+            |state| state.sockets.get_mut(&id).map(|s| pick(&mut s.handlers)),
+            call,
+        );
     }
 
     fn call_server<H: ?Sized>(
         &self,
         sid: usize,
         pick: fn(&mut crate::server::Handlers) -> &mut Vec<Box<H>>,
-        mut call: impl FnMut(&mut Box<H>),
+        call: impl FnMut(&mut Box<H>),
     ) {
-        let taken = {
-            let mut state = self.shared.state.borrow_mut();
-            match state.servers.get_mut(&sid) {
-                Some(s) => std::mem::take(pick(&mut s.handlers)),
-                None => return,
-            }
-        };
-        let mut taken = taken;
-        for h in taken.iter_mut() {
-            call(h);
-        }
-        let mut state = self.shared.state.borrow_mut();
-        if let Some(s) = state.servers.get_mut(&sid) {
-            let slot = pick(&mut s.handlers);
-            let added = std::mem::replace(slot, taken);
-            slot.extend(added);
-        }
+        self.call_handlers(
+            |state| state.servers.get_mut(&sid).map(|s| pick(&mut s.handlers)),
+            call,
+        );
     }
 }
 

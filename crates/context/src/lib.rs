@@ -87,8 +87,13 @@ pub fn create_secure_context(
         if options.protocol.secure_options & protocol::op::NO_TICKET != 0 {
             None
         } else {
-            let t = tickets::Ticketer::new(options.ticket_keys.as_deref(), lifetime)
-                .ok_or_else(|| ContextError::new("ticketKeys", "cannot derive ticket keys"))?;
+            let id_context = options.session_id_context.as_deref().unwrap_or_default();
+            let t = tickets::Ticketer::new(
+                options.ticket_keys.as_deref(),
+                lifetime,
+                id_context.as_bytes(),
+            )
+            .ok_or_else(|| ContextError::new("ticketKeys", "cannot derive ticket keys"))?;
             Some(Arc::new(t))
         };
     let parts = Parts {

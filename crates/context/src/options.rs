@@ -185,7 +185,8 @@ impl SecureContextOptions {
         self
     }
 
-    /// `sessionIdContext`: at most 32 bytes.
+    /// `sessionIdContext`: at most 32 bytes; tickets only resume between contexts with
+    /// the same one (and the same `ticketKeys`), as in OpenSSL.
     pub fn session_id_context(mut self, context: impl Into<String>) -> Self {
         self.session_id_context = Some(context.into());
         self

@@ -38,8 +38,9 @@ impl std::fmt::Debug for Ticketer {
 
 impl Ticketer {
     /// From Node's 48 bytes (checked by the caller) or, without them, random ones (as
-    /// Node does per server).
-    pub(crate) fn new(keys: Option<&[u8]>, lifetime: u32) -> Option<Self> {
+    /// Node does per server). `id_context` (`sessionIdContext`) is bound into the key:
+    /// as in OpenSSL, a session only resumes in a context with the same one.
+    pub(crate) fn new(keys: Option<&[u8]>, lifetime: u32, id_context: &[u8]) -> Option<Self> {
         let rng = SystemRandom::new();
         let mut material = [0u8; 48];
         match keys {
@@ -50,7 +51,7 @@ impl Ticketer {
         name.copy_from_slice(&material[..NAME_LEN]);
         let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, &name).extract(&material[NAME_LEN..]);
         let mut raw = [0u8; 32];
-        prk.expand(&[b"node-tls ticket key"], &AES_256_GCM)
+        prk.expand(&[b"node-tls ticket key", id_context], &AES_256_GCM)
             .ok()?
             .fill(&mut raw)
             .ok()?;
@@ -125,19 +126,21 @@ mod tests {
     #[test]
     fn same_keys_decrypt_each_others_tickets() {
         let keys = [7u8; 48];
-        let a = Ticketer::new(Some(&keys), 300).unwrap();
-        let b = Ticketer::new(Some(&keys), 300).unwrap();
+        let a = Ticketer::new(Some(&keys), 300, b"").unwrap();
+        let b = Ticketer::new(Some(&keys), 300, b"").unwrap();
         let ticket = a.encrypt(b"session state").unwrap();
         assert_eq!(b.decrypt(&ticket).unwrap(), b"session state");
-        let other = Ticketer::new(Some(&[8u8; 48]), 300).unwrap();
+        let other = Ticketer::new(Some(&[8u8; 48]), 300, b"").unwrap();
         assert!(other.decrypt(&ticket).is_none());
-        let random = Ticketer::new(None, 300).unwrap();
+        let random = Ticketer::new(None, 300, b"").unwrap();
         assert!(random.decrypt(&ticket).is_none());
+        let other_context = Ticketer::new(Some(&keys), 300, b"another app").unwrap();
+        assert!(other_context.decrypt(&ticket).is_none());
     }
 
     #[test]
     fn tampered_truncated_and_expired_tickets_are_refused() {
-        let t = Ticketer::new(Some(&[1u8; 48]), 300).unwrap();
+        let t = Ticketer::new(Some(&[1u8; 48]), 300, b"").unwrap();
         let ticket = t.encrypt(b"state").unwrap();
         for i in 0..ticket.len() {
             let mut bad = ticket.clone();
@@ -145,7 +148,7 @@ mod tests {
             assert!(t.decrypt(&bad).is_none(), "byte {i}");
             assert!(t.decrypt(&ticket[..i]).is_none(), "cut at {i}");
         }
-        let expired = Ticketer::new(Some(&[1u8; 48]), 0).unwrap();
+        let expired = Ticketer::new(Some(&[1u8; 48]), 0, b"").unwrap();
         // issued this second: age 0 is still inside a 0-second lifetime...
         let fresh = expired.encrypt(b"x").unwrap();
         let _ = expired.decrypt(&fresh);

@@ -101,7 +101,6 @@ impl SocketState {
                 tls_core::Event::Data(data) => queue.push_back(Emit::Data(id, data)),
                 tls_core::Event::End => queue.push_back(Emit::End(id)),
                 tls_core::Event::Error(e) => self.push_error(id, e.into(), queue),
-                tls_core::Event::Rejected(_) => {}
                 _ => {}
             }
         }

@@ -16,6 +16,9 @@ pub enum Error {
     AltName(String),
     /// The handshake did not finish within `handshakeTimeout`.
     HandshakeTimeout,
+    /// Server side: the client's certificate is not trusted and `rejectUnauthorized` is
+    /// set. Node reports it as `ECONNRESET` "socket hang up"; the reason is `source()`.
+    ClientRejected(VerifyCode),
     /// The transport closed before the handshake finished.
     EofDuringHandshake {
         /// Which side saw it (the texts differ in Node).
@@ -40,7 +43,7 @@ impl Error {
             Self::Verify(code) => code.code().to_string(),
             Self::AltName(_) => "ERR_TLS_CERT_ALTNAME_INVALID".to_string(),
             Self::HandshakeTimeout => "ERR_TLS_HANDSHAKE_TIMEOUT".to_string(),
-            Self::EofDuringHandshake { .. } => "ECONNRESET".to_string(),
+            Self::EofDuringHandshake { .. } | Self::ClientRejected(_) => "ECONNRESET".to_string(),
             _ => match self.openssl_reason() {
                 Some((_, reason)) => format!("ERR_SSL_{}", reason.to_uppercase().replace(' ', "_")),
                 None => "ERR_SSL_PROTOCOL_ERROR".to_string(),
@@ -111,6 +114,10 @@ fn tls_reason(err: &rustls::Error) -> Option<(u32, String)> {
     use rustls::Error as E;
     let (number, text) = match err {
         E::PeerIncompatible(PeerIncompatible::NoCipherSuitesInCommon) => (0xc1, "no shared cipher"),
+        // rustls finds no certificate when no suite is shared (it filters the client's
+        // signature schemes by the common suites) or when it has none: OpenSSL says
+        // "no shared cipher" for both.
+        e if is_no_certificate_resolved(e) => (0xc1, "no shared cipher"),
         E::PeerIncompatible(
             PeerIncompatible::NoKxGroupsInCommon | PeerIncompatible::NoEcPointFormatsInCommon,
         ) => (0x65, "no suitable key share"),
@@ -139,6 +146,11 @@ fn tls_reason(err: &rustls::Error) -> Option<(u32, String)> {
     Some((number, text.to_string()))
 }
 
+/// rustls's error when the certificate resolver returned nothing.
+pub(crate) fn is_no_certificate_resolved(err: &rustls::Error) -> bool {
+    matches!(err, rustls::Error::General(msg) if msg == "no server certificate chain resolved")
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -151,7 +163,9 @@ impl fmt::Display for Error {
             Self::EofDuringHandshake { client: true } => f.write_str(
                 "Client network socket disconnected before secure TLS connection was established",
             ),
-            Self::EofDuringHandshake { client: false } => f.write_str("socket hang up"),
+            Self::EofDuringHandshake { client: false } | Self::ClientRejected(_) => {
+                f.write_str("socket hang up")
+            }
             _ => match self.openssl_reason() {
                 Some((number, reason)) => {
                     write!(f, "error:0A{number:06X}:SSL routines::{reason}")?;
@@ -172,7 +186,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Self::Verify(code) => Some(code),
+            Self::Verify(code) | Self::ClientRejected(code) => Some(code),
             Self::Tls(e) => Some(e),
             _ => None,
         }

@@ -29,7 +29,7 @@ pub use error::Error;
 
 use context::{ClientAuth, Purpose, SecureContext};
 use rustls::pki_types::{CertificateDer, DnsName, ServerName, UnixTime};
-use rustls::{HandshakeKind, ProtocolVersion};
+use rustls::{AlertDescription, HandshakeKind, ProtocolVersion};
 use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
@@ -111,9 +111,6 @@ pub enum Event {
     /// A fatal error; the connection is finished once the queued bytes (an alert, maybe)
     /// are sent.
     Error(Error),
-    /// Server side: the client's certificate failed and `rejectUnauthorized` is set. Node
-    /// destroys such a socket without any event; the caller should just close it.
-    Rejected(Error),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -142,6 +139,11 @@ pub struct Connection {
     authorization_error: Option<Error>,
     peer_ended: bool,
     first_bytes_seen: bool,
+    /// Set when we refuse the peer's certificate: Node destroys the socket at once, so
+    /// the handshake messages rustls queued (our Finished) are never sent.
+    discard_output: bool,
+    /// Bytes taken from rustls early (to adjust an alert), sent before anything else.
+    pending_out: Vec<u8>,
 }
 
 impl Connection {
@@ -208,6 +210,8 @@ impl Connection {
             authorization_error: None,
             peer_ended: false,
             first_bytes_seen: false,
+            discard_output: false,
+            pending_out: Vec::new(),
         };
         // Node buffers every write made before the handshake ends.
         conn.tls.set_buffer_limit(None);
@@ -245,6 +249,7 @@ impl Connection {
                 };
                 // Data decrypted before the failure still belongs to the application.
                 self.drain_plaintext();
+                self.adjust_alert(&err);
                 self.fail(err);
                 return;
             }
@@ -305,7 +310,11 @@ impl Connection {
 
     /// Appends the bytes to send to `out`; returns how many.
     pub fn poll_transmit(&mut self, out: &mut Vec<u8>) -> usize {
+        if self.discard_output {
+            return 0;
+        }
         let before = out.len();
+        out.append(&mut self.pending_out);
         while self.tls.wants_write() {
             if self.tls.write_tls(out).is_err() {
                 break;
@@ -438,8 +447,10 @@ impl Connection {
                 let reject = options.reject_unauthorized;
                 if let Err(e) = verdict {
                     if reject {
-                        // Node destroys the socket with the error; no alert is sent.
+                        // Node destroys the socket with the error: no alert, and not even
+                        // our Finished goes out (the server sees a reset handshake).
                         self.state = State::Closed;
+                        self.discard_output = true;
                         self.events.push_back(Event::Error(e));
                         return;
                     }
@@ -452,8 +463,13 @@ impl Connection {
                 if options.request_cert {
                     if let Err(code) = self.context.verify_peer(&chain, now, Purpose::Client) {
                         if options.reject_unauthorized {
+                            // Node destroys the socket before `secureConnection`, which
+                            // shows as a `clientError` ECONNRESET "socket hang up"; in TLS
+                            // 1.2 our Finished is never sent.
                             self.state = State::Closed;
-                            self.events.push_back(Event::Rejected(Error::Verify(code)));
+                            self.discard_output = true;
+                            self.events
+                                .push_back(Event::Error(Error::ClientRejected(code)));
                             return;
                         }
                         self.authorization_error = Some(Error::Verify(code));
@@ -484,6 +500,37 @@ impl Connection {
                 Err(_) => return,
             }
         }
+    }
+
+    /// Where OpenSSL sends another alert than rustls for the same failure, rewrites the
+    /// queued plaintext alert so the peer sees what a Node server would send:
+    /// `handshake_failure` for a missing required client certificate in TLS 1.2
+    /// (rustls sends TLS 1.3's `certificate_required`) and when no certificate fits the
+    /// client's suites (OpenSSL's "no shared cipher"; rustls sends `access_denied`).
+    /// Encrypted alerts are left alone.
+    fn adjust_alert(&mut self, err: &Error) {
+        let wanted = match err {
+            Error::Tls(rustls::Error::NoCertificatesPresented)
+                if self.tls.protocol_version() == Some(ProtocolVersion::TLSv1_2) =>
+            {
+                AlertDescription::HandshakeFailure
+            }
+            Error::Tls(e) if error::is_no_certificate_resolved(e) => {
+                AlertDescription::HandshakeFailure
+            }
+            _ => return,
+        };
+        let mut queued = Vec::new();
+        while self.tls.wants_write() {
+            if self.tls.write_tls(&mut queued).is_err() {
+                break;
+            }
+        }
+        // A plaintext alert record: type 21, version 3.x, length 2, level, description.
+        if let [.., 0x15, 0x03, _, 0x00, 0x02, 0x02, description] = queued.as_mut_slice() {
+            *description = u8::from(wanted);
+        }
+        self.pending_out.append(&mut queued);
     }
 
     /// A fatal error: whatever alert rustls queued stays in the transmit queue.

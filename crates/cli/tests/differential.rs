@@ -1,0 +1,272 @@
+//! Differential tests: the same scenario through Node 20's tls module and through
+//! ours, crossed (Node server + Node client is the reference; then ours + ours, Node
+//! server + our client, our server + Node client). Each side's first outcome must match:
+//! `secureConnect` / `secureConnection`, or the error code.
+
+use serde_json::{json, Value};
+use std::process::Command;
+use suite::{fixture, have, Proc};
+
+/// A scenario: server and client options in Node's names; file options are fixture paths.
+struct Scenario {
+    name: &'static str,
+    server: Value,
+    client: Value,
+}
+
+const NODE_SERVER: &str = r#"
+const tls = require('tls'), fs = require('fs');
+const o = JSON.parse(process.argv[1]);
+for (const k of ['key', 'cert', 'ca']) if (o[k]) o[k] = fs.readFileSync(o[k]);
+const s = tls.createServer(o, (c) => {
+  console.log(JSON.stringify({ event: 'secureConnection', authorized: c.authorized }));
+  c.on('error', () => {});
+  c.end('x');
+});
+s.on('tlsClientError', (e) => console.log(JSON.stringify({ event: 'clientError', code: e.code })));
+s.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ event: 'listening', address: { port: s.address().port } })));
+"#;
+
+const NODE_CLIENT: &str = r#"
+const tls = require('tls'), fs = require('fs');
+const o = JSON.parse(process.argv[1]);
+for (const k of ['key', 'cert', 'ca']) if (o[k]) o[k] = fs.readFileSync(o[k]);
+const c = tls.connect(o, () => {
+  console.log(JSON.stringify({ event: 'secureConnect', authorized: c.authorized }));
+  c.end('hi');
+});
+c.on('data', () => {});
+c.on('error', (e) => console.log(JSON.stringify({ event: 'error', code: e.code })));
+c.on('close', () => console.log(JSON.stringify({ event: 'close' })));
+"#;
+
+fn node_tls(args: &[String]) -> Proc {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_node-tls"));
+    cmd.args(args);
+    Proc::spawn(cmd)
+}
+
+fn flag(args: &mut Vec<String>, name: &str, value: &Value) {
+    match value {
+        Value::String(s) => {
+            args.push(format!("--{name}"));
+            args.push(s.clone());
+        }
+        Value::Bool(true) => args.push(format!("--{name}")),
+        _ => {}
+    }
+}
+
+fn kebab(option: &str) -> String {
+    option
+        .chars()
+        .flat_map(|c| {
+            if c.is_ascii_uppercase() {
+                vec!['-', c.to_ascii_lowercase()]
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
+fn our_server(spec: &Value) -> (Proc, u16) {
+    let mut args: Vec<String> = ["serve", "--json", "--port", "0"]
+        .map(String::from)
+        .to_vec();
+    for (k, v) in spec.as_object().unwrap() {
+        flag(&mut args, &kebab(k), v);
+    }
+    let mut p = node_tls(&args);
+    let port = p.expect_event("listening")["address"]["port"]
+        .as_u64()
+        .unwrap() as u16;
+    (p, port)
+}
+
+fn node_server(spec: &Value) -> (Proc, u16) {
+    let mut p = Proc::node(NODE_SERVER, &[&spec.to_string()]);
+    let port = p.expect_event("listening")["address"]["port"]
+        .as_u64()
+        .unwrap() as u16;
+    (p, port)
+}
+
+fn our_client(spec: &Value, port: u16) -> Proc {
+    let mut args: Vec<String> = ["connect", "--json", "--send", "hi"]
+        .map(String::from)
+        .to_vec();
+    for (k, v) in spec.as_object().unwrap() {
+        match (k.as_str(), v) {
+            ("rejectUnauthorized", Value::Bool(b)) => {
+                args.push("--reject-unauthorized".into());
+                args.push(b.to_string());
+            }
+            _ => flag(&mut args, &kebab(k), v),
+        }
+    }
+    args.push(format!("localhost:{port}"));
+    node_tls(&args)
+}
+
+fn node_client(spec: &Value, port: u16) -> Proc {
+    let mut spec = spec.clone();
+    spec["port"] = json!(port);
+    spec["host"] = json!("localhost");
+    Proc::node(NODE_CLIENT, &[&spec.to_string()])
+}
+
+/// The client's outcome: its events up to `close`, as `secureConnect` / `error:CODE`.
+fn client_outcome(client: &mut Proc) -> Vec<String> {
+    let mut out = Vec::new();
+    while let Some(line) = client.next_line() {
+        let Ok(v) = serde_json::from_str::<Value>(&line) else {
+            continue;
+        };
+        match v["event"].as_str() {
+            Some("secureConnect") => out.push("secureConnect".to_string()),
+            Some("error") => out.push(format!("error:{}", v["code"].as_str().unwrap_or("?"))),
+            Some("close") => break,
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The server's outcome for the connection: `secureConnection` or `clientError:CODE`.
+fn server_outcome(server: &mut Proc) -> String {
+    let line = server.expect("secureConnection or clientError", |l| {
+        l.contains("\"secureConnection\"") || l.contains("\"clientError\"")
+    });
+    let v: Value = serde_json::from_str(&line).unwrap();
+    match v["event"].as_str() {
+        Some("clientError") => format!("clientError:{}", v["code"].as_str().unwrap_or("?")),
+        _ => "secureConnection".to_string(),
+    }
+}
+
+fn run(
+    s: &Scenario,
+    server: fn(&Value) -> (Proc, u16),
+    client: fn(&Value, u16) -> Proc,
+) -> (String, Vec<String>) {
+    let (mut srv, port) = server(&s.server);
+    let mut cli = client(&s.client, port);
+    let c = client_outcome(&mut cli);
+    let v = server_outcome(&mut srv);
+    (v, c)
+}
+
+fn f(path: &str) -> Value {
+    json!(fixture(path).display().to_string())
+}
+
+fn scenarios() -> Vec<Scenario> {
+    let leaf = |extra: Value| {
+        let mut o =
+            json!({ "key": f("leaf/rsa2048-key.pem"), "cert": f("leaf/rsa2048-chain.pem") });
+        o.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        o
+    };
+    let root = f("ca/root-cert.pem");
+    let client_ca = f("client/client-ca-cert.pem");
+    vec![
+        Scenario {
+            name: "trusted",
+            server: leaf(json!({})),
+            client: json!({ "ca": root }),
+        },
+        Scenario {
+            name: "client certificate required, none sent (TLS 1.3)",
+            server: leaf(
+                json!({ "requestCert": true, "rejectUnauthorized": true, "ca": client_ca }),
+            ),
+            client: json!({ "ca": root }),
+        },
+        Scenario {
+            name: "client certificate required, none sent (TLS 1.2)",
+            server: leaf(
+                json!({ "requestCert": true, "rejectUnauthorized": true, "ca": client_ca, "maxVersion": "TLSv1.2" }),
+            ),
+            client: json!({ "ca": root }),
+        },
+        Scenario {
+            name: "untrusted client certificate (TLS 1.2)",
+            server: leaf(
+                json!({ "requestCert": true, "rejectUnauthorized": true, "ca": client_ca, "maxVersion": "TLSv1.2" }),
+            ),
+            client: json!({ "ca": root, "key": f("client/rogue-client-key.pem"), "cert": f("client/rogue-client-cert.pem") }),
+        },
+        Scenario {
+            name: "trusted client certificate",
+            server: leaf(
+                json!({ "requestCert": true, "rejectUnauthorized": true, "ca": client_ca }),
+            ),
+            client: json!({ "ca": root, "key": f("client/client1-key.pem"), "cert": f("client/client1-cert.pem") }),
+        },
+        Scenario {
+            name: "protocol versions do not meet",
+            server: leaf(json!({ "maxVersion": "TLSv1.2" })),
+            client: json!({ "ca": root, "minVersion": "TLSv1.3" }),
+        },
+        Scenario {
+            name: "no shared cipher",
+            server: leaf(
+                json!({ "ciphers": "ECDHE-RSA-AES128-GCM-SHA256", "maxVersion": "TLSv1.2" }),
+            ),
+            client: json!({ "ca": root, "ciphers": "ECDHE-RSA-AES256-GCM-SHA384", "maxVersion": "TLSv1.2" }),
+        },
+        Scenario {
+            name: "expired server certificate",
+            server: json!({ "key": f("validity/expired-key.pem"), "cert": f("validity/expired-cert.pem") }),
+            client: json!({ "ca": root }),
+        },
+        Scenario {
+            name: "unknown issuer",
+            server: leaf(json!({})),
+            client: json!({ "ca": client_ca }),
+        },
+        Scenario {
+            name: "host name mismatch",
+            server: leaf(json!({})),
+            client: json!({ "ca": root, "servername": "wrong.example.org" }),
+        },
+        Scenario {
+            name: "unauthorized but accepted",
+            server: leaf(json!({})),
+            client: json!({ "ca": client_ca, "rejectUnauthorized": false }),
+        },
+    ]
+}
+
+#[test]
+fn same_outcomes_as_node() {
+    if !have("node") {
+        return;
+    }
+    let mut failures = Vec::new();
+    for s in scenarios() {
+        let reference = run(&s, node_server, node_client);
+        let ours = run(&s, our_server, our_client);
+        let our_client_vs_node = run(&s, node_server, our_client);
+        let node_client_vs_us = run(&s, our_server, node_client);
+        if ours != reference {
+            failures.push(format!("{}: ours {ours:?} != node {reference:?}", s.name));
+        }
+        if our_client_vs_node != reference {
+            failures.push(format!(
+                "{}: node server + our client {our_client_vs_node:?} != node {reference:?}",
+                s.name
+            ));
+        }
+        if node_client_vs_us != reference {
+            failures.push(format!(
+                "{}: our server + node client {node_client_vs_us:?} != node {reference:?}",
+                s.name
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

@@ -78,7 +78,6 @@ fn names(events: &[Event]) -> Vec<String> {
             Event::Data(d) => format!("data:{}", String::from_utf8_lossy(d)),
             Event::End => "end".to_string(),
             Event::Error(e) => format!("error:{}", e.code()),
-            _ => "other".to_string(),
         })
         .collect()
 }

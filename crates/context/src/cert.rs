@@ -115,11 +115,6 @@ pub(crate) struct CertView<'a> {
     pub(crate) spki_alg: &'a [u8],
     /// The public key bits of the SPKI.
     pub(crate) spki_key: &'a [u8],
-    /// Validity, in seconds since the Unix epoch.
-    pub(crate) not_before: i64,
-    pub(crate) not_after: i64,
-    /// RSA modulus size, for keys rustls refuses.
-    pub(crate) rsa_bits: Option<usize>,
 }
 
 impl<'a> CertView<'a> {
@@ -150,12 +145,6 @@ impl<'a> CertView<'a> {
         let (spki_alg, rest) = next_tlv(spki.contents)?;
         let (spki_bits, _) = next_tlv(rest)?;
 
-        let (_, parsed) = X509Certificate::from_der(der).ok()?;
-        let validity = parsed.validity();
-        let rsa_bits = match parsed.public_key().parsed() {
-            Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => Some(rsa.key_size()),
-            _ => None,
-        };
         Some(Self {
             der,
             tbs: tbs.full,
@@ -167,9 +156,6 @@ impl<'a> CertView<'a> {
             spki: spki.full,
             spki_alg: spki_alg.contents,
             spki_key: spki_bits.contents.get(1..)?,
-            not_before: validity.not_before.timestamp(),
-            not_after: validity.not_after.timestamp(),
-            rsa_bits,
         })
     }
 
@@ -192,12 +178,38 @@ impl<'a> CertView<'a> {
         .is_signed_by(issuer, algs)
     }
 
+    /// A full X.509 parse (x509-parser): `None` when the certificate is not well formed.
+    /// The fields above only need a DER walk; this is for validity and key details.
+    fn parsed(&self) -> Option<X509Certificate<'a>> {
+        X509Certificate::from_der(self.der).ok().map(|(_, c)| c)
+    }
+
+    /// Whether x509-parser reads the whole certificate.
+    pub(crate) fn is_well_formed(&self) -> bool {
+        self.parsed().is_some()
+    }
+
+    /// The RSA modulus size, for keys rustls refuses.
+    pub(crate) fn rsa_bits(&self) -> Option<usize> {
+        match self.parsed()?.public_key().parsed() {
+            Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => Some(rsa.key_size()),
+            _ => None,
+        }
+    }
+
     /// `Ok` when `now` is inside the validity period.
     pub(crate) fn check_validity(&self, now: UnixTime) -> Result<(), crate::VerifyCode> {
+        let Some(cert) = self.parsed() else {
+            return Err(crate::VerifyCode::CertRejected);
+        };
+        let (not_before, not_after) = (
+            cert.validity().not_before.timestamp(),
+            cert.validity().not_after.timestamp(),
+        );
         let now = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
-        if now < self.not_before {
+        if now < not_before {
             Err(crate::VerifyCode::CertNotYetValid)
-        } else if now > self.not_after {
+        } else if now > not_after {
             Err(crate::VerifyCode::CertHasExpired)
         } else {
             Ok(())

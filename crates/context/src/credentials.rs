@@ -75,7 +75,7 @@ impl Credentials {
             pfx_ca.extend(contents.ca);
         }
         for chain in &chains {
-            if let Some(bits) = CertView::parse(chain[0].as_ref()).and_then(|v| v.rsa_bits) {
+            if let Some(bits) = CertView::parse(chain[0].as_ref()).and_then(|v| v.rsa_bits()) {
                 if bits < 2048 {
                     return Err(ContextError::new(
                         "cert",
@@ -148,7 +148,7 @@ pub(crate) fn certificates(
         .filter(|b| pem::is_certificate_label(&b.label))
         .map(|b| {
             let der = first_element(&b.der)
-                .filter(|der| CertView::parse(der).is_some())
+                .filter(|der| CertView::parse(der).is_some_and(|v| v.is_well_formed()))
                 .ok_or_else(|| ContextError::new(option, "PEM certificate is not valid X.509"))?;
             Ok(CertificateDer::from(der.to_vec()))
         })

@@ -181,6 +181,24 @@ pub fn describe(der: &[u8]) -> Result<PeerCertificate, DescribeError> {
     Ok(cert)
 }
 
+/// Just the two fields Node's `checkServerIdentity` reads: `subjectaltname` and the
+/// subject's `CN` values, without the rest of [`describe`]'s work (fingerprints, key
+/// fields); the host check runs on every handshake.
+pub fn identity_fields(der: &[u8]) -> Result<(Option<String>, Vec<String>), DescribeError> {
+    let tbs = Tbs::parse(der)
+        .ok_or_else(|| DescribeError::Malformed("unexpected TBSCertificate layout".to_owned()))?;
+    let subject =
+        parse_name(tbs.subject).ok_or(DescribeError::Rejected("undecodable subject name"))?;
+    let subjectaltname = first_ext(&tbs.extensions, OID_SUBJECT_ALT_NAME)
+        .and_then(|ext| general_names_text(ext.value));
+    let cns = name_object(&subject)
+        .into_iter()
+        .filter(|(name, _)| name == "CN")
+        .flat_map(|(_, values)| values)
+        .collect();
+    Ok((subjectaltname, cns))
+}
+
 /// OpenSSL's short name for a name attribute type given in dotted form
 /// (`"2.5.4.3"` gives `"CN"`, `"1.2.840.113549.1.9.1"` gives
 /// `"emailAddress"`), as Node uses it for `subject` and `issuer` keys.

@@ -127,6 +127,8 @@ pub enum Purpose {
 pub(crate) struct Trust {
     /// Certificates trusted by value (DER): `ca` and `pfx` CAs.
     ca: Vec<CertificateDer<'static>>,
+    /// The subject Name (DER) of each `ca` entry, to find issuers without parsing.
+    ca_subjects: Vec<Vec<u8>>,
     anchors: Vec<TrustAnchor<'static>>,
     hints: Vec<DistinguishedName>,
     /// Each CRL with its DER, for the checks webpki does not make (X.509 v1 issuers).
@@ -151,13 +153,19 @@ impl Trust {
         if default_roots {
             anchors.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         }
-        let hints = ca
+        let ca_subjects: Vec<Vec<u8>> = ca
             .iter()
-            .filter_map(|c| CertView::parse(c.as_ref()).map(|v| v.subject.to_vec()))
+            .map(|c| CertView::parse(c.as_ref()).map_or_else(Vec::new, |v| v.subject.to_vec()))
+            .collect();
+        let hints = ca_subjects
+            .iter()
+            .filter(|s| !s.is_empty())
+            .cloned()
             .map(DistinguishedName::from)
             .collect();
         Self {
             ca,
+            ca_subjects,
             anchors,
             hints,
             crls,
@@ -190,11 +198,14 @@ impl Trust {
         }
         // A leaf issued directly by a `ca` certificate: checked here so X.509 v1
         // leaves and issuers work as in OpenSSL.
-        for ca in &self.ca {
+        for (ca, subject) in self.ca.iter().zip(&self.ca_subjects) {
+            if *subject != leaf.issuer {
+                continue;
+            }
             let Some(issuer) = CertView::parse(ca.as_ref()) else {
                 continue;
             };
-            if issuer.subject == leaf.issuer && leaf.is_signed_by(&issuer, self.algs.all) {
+            if leaf.is_signed_by(&issuer, self.algs.all) {
                 leaf.check_validity(now)?;
                 issuer.check_validity(now)?;
                 return self.check_revocation(&leaf, &issuer);

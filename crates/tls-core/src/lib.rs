@@ -551,20 +551,13 @@ fn check_identity(
     };
     let name = servername.filter(|s| !s.is_empty()).unwrap_or(host);
     let name = if name.is_empty() { "localhost" } else { name };
-    // Node checks the fields of its certificate object: `subjectaltname`, `subject.CN`.
-    let Ok(cert) = context::describe(leaf.as_ref()) else {
+    // Node checks two fields of its certificate object: `subjectaltname`, `subject.CN`.
+    let Ok((subjectaltname, cns)) = context::describe::identity_fields(leaf.as_ref()) else {
         return Err(Error::AltName(
             "Cert does not contain a DNS name".to_string(),
         ));
     };
-    let cns: Vec<String> = cert
-        .subject
-        .iter()
-        .filter(|(name, _)| name == "CN")
-        .flat_map(|(_, values)| values.iter().cloned())
-        .collect();
-    context::check_server_identity(name, cert.subjectaltname.as_deref(), &cns)
-        .map_err(Error::AltName)
+    context::check_server_identity(name, subjectaltname.as_deref(), &cns).map_err(Error::AltName)
 }
 
 /// Recognizes a first flight that is not TLS: OpenSSL says "http request" for an HTTP

@@ -14,7 +14,7 @@ fn reads_a_v1_self_signed_certificate() {
     let der = fixture("spec/server-cert.pem");
     let view = CertView::parse(&der).unwrap();
     assert!(view.is_self_issued());
-    assert_eq!(view.rsa_bits, Some(2048));
+    assert_eq!(view.rsa_bits(), Some(2048));
     let algs = rustls::crypto::ring::default_provider().signature_verification_algorithms;
     assert!(view.is_signed_by(&view, algs.all));
 }

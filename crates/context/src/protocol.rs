@@ -295,9 +295,15 @@ fn check_dhparam(pem: &[u8]) -> Result<(), ContextError> {
         .and_then(|(seq, _)| crate::cert::next_tlv(seq.contents))
         .filter(|(prime, _)| prime.tag == 0x02)
         .map(|(prime, _)| {
-            let digits = prime.contents;
-            let significant = digits.iter().skip_while(|b| **b == 0).count();
-            significant * 8
+            let digits: Vec<u8> = prime
+                .contents
+                .iter()
+                .copied()
+                .skip_while(|b| *b == 0)
+                .collect();
+            digits
+                .first()
+                .map_or(0, |top| digits.len() * 8 - top.leading_zeros() as usize)
         })
         .ok_or_else(|| ContextError::new("dhparam", "malformed DH parameters"))?;
     if prime_bits < 1024 {

@@ -192,24 +192,18 @@ impl Trust {
             return Err(VerifyCode::CertRejected);
         };
         // Node accepts a certificate that is itself listed in `ca`, whatever its
-        // version or CA flag (the spec's self-signed example).
+        // version or CA flag (the spec's self-signed example), once it reaches a root.
         if self.ca.iter().any(|c| c.as_ref() == leaf.der) {
-            return leaf.check_validity(now);
+            leaf.check_validity(now)?;
+            return self.up_to_root(&leaf, now);
         }
         // A leaf issued directly by a `ca` certificate: checked here so X.509 v1
         // leaves and issuers work as in OpenSSL.
-        for (ca, subject) in self.ca.iter().zip(&self.ca_subjects) {
-            if *subject != leaf.issuer {
-                continue;
-            }
-            let Some(issuer) = CertView::parse(ca.as_ref()) else {
-                continue;
-            };
-            if leaf.is_signed_by(&issuer, self.algs.all) {
-                leaf.check_validity(now)?;
-                issuer.check_validity(now)?;
-                return self.check_revocation(&leaf, &issuer);
-            }
+        if let Some(issuer) = self.trusted_issuer_of(&leaf) {
+            leaf.check_validity(now)?;
+            issuer.check_validity(now)?;
+            self.check_revocation(&leaf, &issuer)?;
+            return self.up_to_root(&issuer, now);
         }
         let Ok(end_entity) = EndEntityCert::try_from(leaf_der) else {
             return Err(self.classify_unknown(chain));
@@ -234,9 +228,54 @@ impl Trust {
             revocation,
             None,
         ) {
-            Ok(_) => Ok(()),
+            Ok(path) => {
+                // webpki stops at any trusted certificate; OpenSSL (without
+                // PARTIAL_CHAIN, as in Node) goes on to a self-signed root.
+                let anchor_subject = path.anchor().subject.as_ref();
+                let anchor = self
+                    .ca
+                    .iter()
+                    .zip(&self.ca_subjects)
+                    .find_map(|(ca, subject)| {
+                        let contents = crate::cert::next_tlv(subject).map(|(t, _)| t.contents);
+                        (contents == Some(anchor_subject)).then(|| CertView::parse(ca.as_ref()))?
+                    });
+                match anchor {
+                    Some(anchor) => self.up_to_root(&anchor, now),
+                    None => Ok(()),
+                }
+            }
             Err(e) => Err(self.map_webpki(e, chain)),
         }
+    }
+
+    /// A `ca` certificate named as `cert`'s issuer whose key made its signature.
+    fn trusted_issuer_of(&self, cert: &CertView<'_>) -> Option<CertView<'_>> {
+        self.ca
+            .iter()
+            .zip(&self.ca_subjects)
+            .filter(|(_, subject)| **subject == cert.issuer)
+            .filter_map(|(ca, _)| CertView::parse(ca.as_ref()))
+            .find(|issuer| cert.is_signed_by(issuer, self.algs.all))
+    }
+
+    /// From a trusted certificate up to a self-signed root through `ca`: dates and
+    /// (with `crl`) revocation of each step. No root: `UNABLE_TO_GET_ISSUER_CERT`, as
+    /// OpenSSL says when only an intermediate is trusted.
+    fn up_to_root(&self, trusted: &CertView<'_>, now: UnixTime) -> Result<(), VerifyCode> {
+        let mut current = CertView::parse(trusted.der).ok_or(VerifyCode::CertRejected)?;
+        for _ in 0..8 {
+            if current.is_self_issued() {
+                return Ok(());
+            }
+            let issuer = self
+                .trusted_issuer_of(&current)
+                .ok_or(VerifyCode::UnableToGetIssuerCert)?;
+            issuer.check_validity(now)?;
+            self.check_revocation(&current, &issuer)?;
+            current = issuer;
+        }
+        Err(VerifyCode::PathLengthExceeded)
     }
 
     /// CRL check of a leaf we verified ourselves against its direct issuer.

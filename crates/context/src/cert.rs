@@ -219,3 +219,47 @@ impl<'a> CertView<'a> {
 
 #[cfg(test)]
 mod tests;
+
+/// OpenSSL's auxiliary trust settings (`X509_CERT_AUX`), which follow the certificate
+/// in a `TRUSTED CERTIFICATE` PEM block: purposes trusted and rejected, as OIDs (DER
+/// contents).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Aux {
+    pub(crate) trust: Vec<Vec<u8>>,
+    pub(crate) reject: Vec<Vec<u8>>,
+}
+
+impl Aux {
+    /// Reads the settings after the certificate element of `block`; none when absent
+    /// or malformed (OpenSSL ignores what it cannot read there too).
+    pub(crate) fn parse(block: &[u8]) -> Self {
+        let Some((_, rest)) = next_tlv(block) else {
+            return Self::default();
+        };
+        let Some((aux, _)) = next_tlv(rest).filter(|(t, _)| t.tag == 0x30) else {
+            return Self::default();
+        };
+        let oids = |list: &[u8]| -> Vec<Vec<u8>> {
+            let mut out = Vec::new();
+            let mut rest = list;
+            while let Some((oid, more)) = next_tlv(rest) {
+                if oid.tag == 0x06 {
+                    out.push(oid.contents.to_vec());
+                }
+                rest = more;
+            }
+            out
+        };
+        let mut settings = Self::default();
+        let mut fields = aux.contents;
+        while let Some((field, more)) = next_tlv(fields) {
+            match field.tag {
+                0x30 => settings.trust = oids(field.contents),
+                0xa0 => settings.reject = oids(field.contents),
+                _ => {}
+            }
+            fields = more;
+        }
+        settings
+    }
+}

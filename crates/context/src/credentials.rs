@@ -1,7 +1,7 @@
 //! `key`, `cert`, `ca` (and `passphrase`): our own certificates and keys, paired by
 //! public key, plus the trusted CA list.
 
-use crate::cert::{first_element, next_tlv, CertView};
+use crate::cert::{first_element, next_tlv, Aux, CertView};
 use crate::pem;
 use crate::{ContextError, SecureContextOptions};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -155,15 +155,26 @@ pub(crate) fn certificates(
         .collect()
 }
 
-/// `ca`: every certificate of every text.
-pub(crate) fn load_ca(texts: &[Vec<u8>]) -> Result<Vec<CertificateDer<'static>>, ContextError> {
+/// `ca`: every certificate of every text, with the trust settings of `TRUSTED
+/// CERTIFICATE` blocks.
+pub(crate) fn load_ca(
+    texts: &[Vec<u8>],
+) -> Result<Vec<(CertificateDer<'static>, Aux)>, ContextError> {
     let mut all = Vec::new();
     for text in texts {
         let certs = certificates(text, "ca")?;
         if certs.is_empty() {
             return Err(ContextError::new("ca", "no PEM certificate found"));
         }
-        all.extend(certs);
+        let blocks = pem::parse(text).map_err(|e| ContextError::with_source("ca", "bad PEM", e))?;
+        let aux = blocks
+            .iter()
+            .filter(|b| pem::is_certificate_label(&b.label))
+            .map(|b| match b.label.as_str() {
+                "TRUSTED CERTIFICATE" => Aux::parse(&b.der),
+                _ => Aux::default(),
+            });
+        all.extend(certs.into_iter().zip(aux));
     }
     Ok(all)
 }

@@ -71,9 +71,15 @@ pub fn create_secure_context(
         None => None,
     };
     let crls = credentials::load_crls(&options.crl)?;
-    let credentials = Credentials::load(options, ca.as_deref().unwrap_or_default())?;
+    let ca_certs: Vec<_> = ca.iter().flatten().map(|(c, _)| c.clone()).collect();
+    let credentials = Credentials::load(options, &ca_certs)?;
     let mut trusted = ca.clone().unwrap_or_default();
-    trusted.extend(credentials.pfx_ca.iter().cloned());
+    trusted.extend(
+        credentials
+            .pfx_ca
+            .iter()
+            .map(|c| (c.clone(), Default::default())),
+    );
     let trust = Trust::new(trusted, ca.is_none(), crls, algs);
     let credentials = Arc::new(credentials);
     let honor_cipher_order = options.honor_cipher_order
@@ -113,6 +119,7 @@ pub fn create_secure_context(
     ];
     Ok(SecureContext {
         inner: Arc::new(Inner {
+            versions: parts.versions.clone(),
             credentials,
             trust,
             client,
@@ -180,6 +187,7 @@ pub struct SecureContext {
 
 #[derive(Debug)]
 struct Inner {
+    versions: Vec<&'static rustls::SupportedProtocolVersion>,
     credentials: Arc<Credentials>,
     trust: Trust,
     client: Arc<ClientConfig>,
@@ -219,13 +227,15 @@ impl SecureContext {
         !self.inner.credentials.keys.is_empty()
     }
 
-    /// The cipher suites offered, most preferred first, by OpenSSL name.
+    /// The cipher suites offered, most preferred first, by OpenSSL name (only those of
+    /// the enabled protocol versions).
     pub fn cipher_names(&self) -> Vec<&'static str> {
         self.inner
             .client
             .crypto_provider()
             .cipher_suites
             .iter()
+            .filter(|s| self.inner.versions.contains(&s.version()))
             .filter_map(|s| ciphers::openssl_name(s.suite()))
             .collect()
     }

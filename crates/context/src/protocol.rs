@@ -123,12 +123,14 @@ impl ProtocolOptions {
         let min = min.max(Version::Tls12);
 
         let mut provider = rustls::crypto::ring::default_provider();
-        if let Some(list) = &self.ciphers {
-            let selection = crate::ciphers::select(list).map_err(|e| {
-                ContextError::with_source("ciphers", strip_prefix(&e.to_string()), e)
-            })?;
-            provider.cipher_suites = selection.suites;
-        }
+        // No `ciphers`: Node's DEFAULT_CIPHERS, whose order differs from rustls's.
+        let list = self
+            .ciphers
+            .as_deref()
+            .unwrap_or(crate::ciphers::DEFAULT_CIPHERS);
+        let selection = crate::ciphers::select(list)
+            .map_err(|e| ContextError::with_source("ciphers", strip_prefix(&e.to_string()), e))?;
+        provider.cipher_suites = selection.suites;
         provider.kx_groups = kx_groups(self.ecdh_curve.as_deref())?;
         if let Some(pem) = &self.dhparam {
             check_dhparam(pem)?;

@@ -8,7 +8,7 @@
 //! `TLSSocket` reads `verifyError()` when the handshake is done, then destroys the
 //! socket when `rejectUnauthorized` is set.
 
-use crate::cert::CertView;
+use crate::cert::{Aux, CertView};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::TrustAnchor;
@@ -58,6 +58,8 @@ pub enum VerifyCode {
     InvalidCa,
     /// `CERT_REJECTED`
     CertRejected,
+    /// `CERT_UNTRUSTED`
+    CertUntrusted,
 }
 
 impl VerifyCode {
@@ -79,6 +81,7 @@ impl VerifyCode {
             Self::PathLengthExceeded => "PATH_LENGTH_EXCEEDED",
             Self::InvalidCa => "INVALID_CA",
             Self::CertRejected => "CERT_REJECTED",
+            Self::CertUntrusted => "CERT_UNTRUSTED",
         }
     }
 
@@ -100,6 +103,7 @@ impl VerifyCode {
             Self::PathLengthExceeded => "path length constraint exceeded",
             Self::InvalidCa => "invalid CA certificate",
             Self::CertRejected => "certificate rejected",
+            Self::CertUntrusted => "certificate not trusted",
         }
     }
 }
@@ -127,6 +131,8 @@ pub enum Purpose {
 pub(crate) struct Trust {
     /// Certificates trusted by value (DER): `ca` and `pfx` CAs.
     ca: Vec<CertificateDer<'static>>,
+    /// The trust settings of each `ca` entry (`TRUSTED CERTIFICATE` blocks).
+    aux: Vec<Aux>,
     /// The subject Name (DER) of each `ca` entry, to find issuers without parsing.
     ca_subjects: Vec<Vec<u8>>,
     anchors: Vec<TrustAnchor<'static>>,
@@ -140,11 +146,12 @@ impl Trust {
     /// Trusts `ca`, plus the Mozilla roots (webpki-roots) when `default_roots` (Node: a
     /// given `ca` option replaces the default roots).
     pub(crate) fn new(
-        ca: Vec<CertificateDer<'static>>,
+        ca: Vec<(CertificateDer<'static>, Aux)>,
         default_roots: bool,
         crls: Vec<(Vec<u8>, CertRevocationList<'static>)>,
         algs: WebPkiSupportedAlgorithms,
     ) -> Self {
+        let (ca, aux): (Vec<_>, Vec<_>) = ca.into_iter().unzip();
         let mut anchors: Vec<TrustAnchor<'static>> = ca
             .iter()
             .filter_map(|c| webpki::anchor_from_trusted_cert(c).ok())
@@ -165,6 +172,7 @@ impl Trust {
             .collect();
         Self {
             ca,
+            aux,
             ca_subjects,
             anchors,
             hints,
@@ -195,7 +203,7 @@ impl Trust {
         // version or CA flag (the spec's self-signed example), once it reaches a root.
         if self.ca.iter().any(|c| c.as_ref() == leaf.der) {
             leaf.check_validity(now)?;
-            return self.up_to_root(&leaf, now);
+            return self.up_to_root(&leaf, now, purpose);
         }
         // A leaf issued directly by a `ca` certificate: checked here so X.509 v1
         // leaves and issuers work as in OpenSSL.
@@ -203,7 +211,7 @@ impl Trust {
             leaf.check_validity(now)?;
             issuer.check_validity(now)?;
             self.check_revocation(&leaf, &issuer)?;
-            return self.up_to_root(&issuer, now);
+            return self.up_to_root(&issuer, now, purpose);
         }
         let Ok(end_entity) = EndEntityCert::try_from(leaf_der) else {
             return Err(self.classify_unknown(chain));
@@ -241,11 +249,38 @@ impl Trust {
                         (contents == Some(anchor_subject)).then(|| CertView::parse(ca.as_ref()))?
                     });
                 match anchor {
-                    Some(anchor) => self.up_to_root(&anchor, now),
+                    Some(anchor) => self.up_to_root(&anchor, now, purpose),
                     None => Ok(()),
                 }
             }
             Err(e) => Err(self.map_webpki(e, chain)),
+        }
+    }
+
+    /// OpenSSL's `X509_check_trust` on the root reached: a purpose its `TRUSTED
+    /// CERTIFICATE` settings reject gives `CERT_REJECTED`; a trust list without it
+    /// gives `CERT_UNTRUSTED`.
+    fn check_trust_settings(&self, root: &[u8], purpose: Purpose) -> Result<(), VerifyCode> {
+        const ANY_EKU: &[u8] = &[0x55, 0x1d, 0x25, 0x00];
+        let wanted: &[u8] = match purpose {
+            Purpose::Server => &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01],
+            Purpose::Client => &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x02],
+        };
+        let Some(aux) = self
+            .ca
+            .iter()
+            .position(|c| c.as_ref() == root)
+            .and_then(|i| self.aux.get(i))
+        else {
+            return Ok(());
+        };
+        let names = |oids: &[Vec<u8>]| oids.iter().any(|o| o == wanted || o == ANY_EKU);
+        if names(&aux.reject) {
+            Err(VerifyCode::CertRejected)
+        } else if !aux.trust.is_empty() && !names(&aux.trust) {
+            Err(VerifyCode::CertUntrusted)
+        } else {
+            Ok(())
         }
     }
 
@@ -262,11 +297,16 @@ impl Trust {
     /// From a trusted certificate up to a self-signed root through `ca`: dates and
     /// (with `crl`) revocation of each step. No root: `UNABLE_TO_GET_ISSUER_CERT`, as
     /// OpenSSL says when only an intermediate is trusted.
-    fn up_to_root(&self, trusted: &CertView<'_>, now: UnixTime) -> Result<(), VerifyCode> {
+    fn up_to_root(
+        &self,
+        trusted: &CertView<'_>,
+        now: UnixTime,
+        purpose: Purpose,
+    ) -> Result<(), VerifyCode> {
         let mut current = CertView::parse(trusted.der).ok_or(VerifyCode::CertRejected)?;
         for _ in 0..8 {
             if current.is_self_issued() {
-                return Ok(());
+                return self.check_trust_settings(current.der, purpose);
             }
             let issuer = self
                 .trusted_issuer_of(&current)

@@ -110,9 +110,6 @@ fn several_key_cert_pairs_in_any_order_are_each_used() {
 }
 
 #[test]
-#[ignore = "bug: with RSA and ECDSA credentials, a TLS 1.2 client offering only \
-            ECDHE-ECDSA (or only ECDHE-RSA) suites fails when the other key comes first: \
-            Credentials::choose looks at signature schemes only, not at the client's suites"]
 fn tls12_credential_follows_the_cipher_suite() {
     for (first, second) in [
         (
@@ -489,8 +486,6 @@ fn ca_labels_trusted_and_x509_certificate() {
 }
 
 #[test]
-#[ignore = "bug: the auxiliary trust settings of a TRUSTED CERTIFICATE are ignored; \
-            OpenSSL (Node) reports CERT_REJECTED for a root marked -addreject serverAuth"]
 fn ca_trusted_certificate_reject_settings_are_honoured() {
     let dir = TempDir::new("addreject");
     std::fs::write(dir.0.join("root.pem"), fx("ca/root-cert.pem")).unwrap();

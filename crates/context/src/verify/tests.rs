@@ -1,4 +1,5 @@
 use super::*;
+use crate::cert::Aux;
 use crate::credentials::certificates;
 
 fn certs(path: &str) -> Vec<CertificateDer<'static>> {
@@ -12,12 +13,11 @@ fn certs(path: &str) -> Vec<CertificateDer<'static>> {
 
 fn trust(paths: &[&str]) -> Trust {
     let algs = rustls::crypto::ring::default_provider().signature_verification_algorithms;
-    Trust::new(
-        paths.iter().flat_map(|p| certs(p)).collect(),
-        false,
-        Vec::new(),
-        algs,
-    )
+    let ca = paths
+        .iter()
+        .flat_map(|p| certs(p))
+        .map(|c| (c, Aux::default()));
+    Trust::new(ca.collect(), false, Vec::new(), algs)
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
 
-use base64ct::{Base64, Encoding};
+use base64::Engine as _;
 use context::{
     create_secure_context, ClientAuth, ContextError, Purpose, SecureContext, SecureContextOptions,
     VerifyCode,
@@ -223,7 +223,7 @@ pub fn relabel(pem: &str, label: &str) -> String {
 }
 
 pub fn pem_wrap(label: &str, der: &[u8]) -> Vec<u8> {
-    let b64 = Base64::encode_string(der);
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
     let mut out = format!("-----BEGIN {label}-----\n");
     for line in b64.as_bytes().chunks(64) {
         out.push_str(std::str::from_utf8(line).unwrap());

@@ -26,7 +26,7 @@ fn main() {
         Ok(Command::Serve(s)) => serve(s, &out),
         Ok(Command::Connect(c)) => connect(c, &out),
         Err(e) => {
-            out.config_error(&e.0);
+            out.config_error("ERR_INVALID_ARG_VALUE", &e.0);
             2
         }
     };
@@ -34,22 +34,46 @@ fn main() {
 }
 
 /// A configuration problem: reported before listening or connecting, exit status 2.
-struct ConfigError(String);
+struct ConfigError {
+    /// Node's `err.code` for it.
+    code: String,
+    message: String,
+}
+
+impl ConfigError {
+    /// A problem with the command line itself.
+    fn usage(message: impl Into<String>) -> Self {
+        Self {
+            code: "ERR_INVALID_ARG_VALUE".into(),
+            message: message.into(),
+        }
+    }
+}
 
 impl From<UsageError> for ConfigError {
     fn from(e: UsageError) -> Self {
-        Self(e.0)
+        Self::usage(e.0)
+    }
+}
+
+impl From<node_tls::Error> for ConfigError {
+    fn from(e: node_tls::Error) -> Self {
+        Self {
+            code: e.code(),
+            message: e.to_string(),
+        }
     }
 }
 
 fn read_file(path: &str, flag: &str) -> Result<Vec<u8>, ConfigError> {
-    std::fs::read(path).map_err(|e| ConfigError(format!("cannot read {flag} file `{path}`: {e}")))
+    std::fs::read(path)
+        .map_err(|e| ConfigError::usage(format!("cannot read {flag} file `{path}`: {e}")))
 }
 
 /// The secure-context options both subcommands take.
 fn context_options(c: &Common) -> Result<SecureContextOptions, ConfigError> {
     if c.alpn.is_some() {
-        return Err(ConfigError("--alpn is not supported yet".into()));
+        return Err(ConfigError::usage("--alpn is not supported yet"));
     }
     let mut options = SecureContextOptions::new();
     for path in &c.keys {
@@ -101,8 +125,8 @@ fn serve(s: Serve, out: &Out) -> i32 {
     };
     let server = match build_server(&ev, &s, out) {
         Ok(server) => server,
-        Err(ConfigError(message)) => {
-            out.config_error(&message);
+        Err(e) => {
+            out.config_error(&e.code, &e.message);
             return 2;
         }
     };
@@ -184,7 +208,7 @@ fn build_server(ev: &EventLoop, s: &Serve, out: &Out) -> Result<node_tls::Server
         ("--ocsp-response", s.ocsp_response.is_some()),
     ];
     if let Some((flag, _)) = later.iter().find(|(_, given)| *given) {
-        return Err(ConfigError(format!("{flag} is not supported yet")));
+        return Err(ConfigError::usage(format!("{flag} is not supported yet")));
     }
     let mut context = context_options(&s.common)?.honor_cipher_order(s.honor_cipher_order);
     if let Some(secs) = s.session_timeout {
@@ -204,22 +228,25 @@ fn build_server(ev: &EventLoop, s: &Serve, out: &Out) -> Result<node_tls::Server
     if let Some(ms) = s.handshake_timeout {
         options = options.handshake_timeout(Duration::from_millis(ms));
     }
-    let server = node_tls::create_server(ev, options).map_err(|e| ConfigError(e.to_string()))?;
+    let server = node_tls::create_server(ev, options)?;
     server.set_max_connections(s.max_connections);
     Ok(server)
 }
 
 fn connect(c: Connect, out: &Out) -> i32 {
     if c.request_ocsp {
-        out.config_error("--request-ocsp is not supported yet");
+        out.config_error(
+            "ERR_INVALID_ARG_VALUE",
+            "--request-ocsp is not supported yet",
+        );
         return 2;
     }
-    let context = match context_options(&c.common)
-        .and_then(|o| node_tls::create_secure_context(&o).map_err(|e| ConfigError(e.to_string())))
-    {
+    let context = match context_options(&c.common).and_then(|o| {
+        node_tls::create_secure_context(&o).map_err(|e| node_tls::Error::from(e).into())
+    }) {
         Ok(ctx) => ctx,
-        Err(ConfigError(message)) => {
-            out.config_error(&message);
+        Err(e) => {
+            out.config_error(&e.code, &e.message);
             return 2;
         }
     };

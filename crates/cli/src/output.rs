@@ -158,7 +158,7 @@ impl Out {
     }
 
     /// A configuration error (exit status 2).
-    pub fn config_error(&self, message: &str) {
-        self.error("ERR_INVALID_ARG_VALUE", message);
+    pub fn config_error(&self, code: &str, message: &str) {
+        self.error(code, message);
     }
 }

@@ -339,3 +339,93 @@ fn dhparam_and_unreadable_files() {
     let message = config_error(&["serve", "--cert", &missing]);
     assert!(message.contains("--cert"), "{message}");
 }
+
+/// The `code` of a configuration error is Node's for the same mistake (measured with
+/// Node 20's `tls.createSecureContext`), or the nearest OpenSSL code where Node accepts
+/// what rustls cannot do.
+#[test]
+fn configuration_error_codes_are_nodes() {
+    let enc = f("keys/rsa-pbes2-aes256-sha256.pem");
+    let cert = f("keys/rsa-cert.pem");
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec![
+                "--key".into(),
+                enc.clone(),
+                "--cert".into(),
+                cert.clone(),
+                "--passphrase".into(),
+                "bad".into(),
+            ],
+            "ERR_OSSL_BAD_DECRYPT",
+        ),
+        (
+            vec!["--key".into(), enc, "--cert".into(), cert],
+            "ERR_OSSL_BAD_DECRYPT",
+        ),
+        (
+            vec![
+                "--pfx".into(),
+                f("pfx/nokey.pfx"),
+                "--passphrase".into(),
+                "secret".into(),
+            ],
+            "ERR_CRYPTO_OPERATION_FAILED",
+        ),
+        (
+            vec!["--ciphers".into(), "RC4-SHA".into()],
+            "ERR_SSL_NO_CIPHER_MATCH",
+        ),
+        (
+            vec!["--ciphers".into(), "ALL:@BOGUS".into()],
+            "ERR_SSL_INVALID_COMMAND",
+        ),
+        (
+            vec!["--ecdh-curve".into(), "bogus".into()],
+            "ERR_CRYPTO_OPERATION_FAILED",
+        ),
+        (
+            vec!["--secure-protocol".into(), "SSLv3_method".into()],
+            "ERR_TLS_INVALID_PROTOCOL_METHOD",
+        ),
+        (
+            vec!["--secure-protocol".into(), "Bogus_method".into()],
+            "ERR_TLS_INVALID_PROTOCOL_METHOD",
+        ),
+        (
+            vec!["--max-version".into(), "TLSv9".into()],
+            "ERR_TLS_INVALID_PROTOCOL_VERSION",
+        ),
+        (
+            vec![
+                "--secure-protocol".into(),
+                "TLS_method".into(),
+                "--min-version".into(),
+                "TLSv1.2".into(),
+            ],
+            "ERR_TLS_PROTOCOL_VERSION_CONFLICT",
+        ),
+        (
+            vec!["--ticket-keys".into(), "00".repeat(47)],
+            "ERR_INVALID_ARG_VALUE",
+        ),
+        (
+            vec![
+                "--key".into(),
+                f("leaf/p256-key.pem"),
+                "--cert".into(),
+                f("leaf/rsa2048-cert.pem"),
+            ],
+            "ERR_OSSL_X509_KEY_VALUES_MISMATCH",
+        ),
+    ];
+    for (args, code) in cases {
+        let mut all = vec!["serve".to_string(), "--json".into()];
+        all.extend(args.iter().cloned());
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        let mut p = node_tls(&all);
+        let error = p.expect_event("error");
+        assert_eq!(p.wait().code(), Some(2));
+        assert_eq!(error["code"], code, "{args:?}: {error}");
+    }
+}

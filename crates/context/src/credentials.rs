@@ -2,6 +2,7 @@
 //! public key, plus the trusted CA list.
 
 use crate::cert::{first_element, next_tlv, Aux, CertView};
+use crate::keys::KeyError;
 use crate::pem;
 use crate::{ContextError, SecureContextOptions};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -52,7 +53,8 @@ impl Credentials {
                 return Err(ContextError::new(
                     "key",
                     "key values mismatch: no `cert` holds this key's public key",
-                ));
+                )
+                .with_code("ERR_OSSL_X509_KEY_VALUES_MISMATCH"));
             };
             let chain = complete_chain(chain.clone(), ca);
             keys.push(Arc::new(CertifiedKey::new(chain, signing_key)));
@@ -82,7 +84,8 @@ impl Credentials {
                         format!(
                             "RSA key of {bits} bits is too small: rustls (ring) needs 2048 bits or more"
                         ),
-                    ));
+                    )
+                    .with_code("ERR_SSL_EE_KEY_TOO_SMALL"));
                 }
             }
         }
@@ -107,7 +110,8 @@ fn signing_key(
         Some(bits) if bits < 2048 => ContextError::new(
             option,
             format!("RSA key of {bits} bits is too small: rustls (ring) needs 2048 bits or more"),
-        ),
+        )
+        .with_code("ERR_SSL_EE_KEY_TOO_SMALL"),
         _ => ContextError::with_source(option, "unsupported private key type", e),
     })
 }
@@ -217,8 +221,14 @@ fn private_key(
     text: &[u8],
     passphrase: Option<&str>,
 ) -> Result<PrivateKeyDer<'static>, ContextError> {
-    crate::keys::parse_private_key_pem(text, passphrase.map(str::as_bytes))
-        .map_err(|e| ContextError::with_source("key", e.to_string(), e))
+    crate::keys::parse_private_key_pem(text, passphrase.map(str::as_bytes)).map_err(|e| {
+        let code = match e {
+            // Node (OpenSSL 3) says "bad decrypt" for a missing passphrase too.
+            KeyError::BadDecrypt | KeyError::NeedPassphrase => "ERR_OSSL_BAD_DECRYPT",
+            _ => "ERR_OSSL_UNSUPPORTED",
+        };
+        ContextError::with_source("key", e.to_string(), e).with_code(code)
+    })
 }
 
 /// The modulus size of an RSA private key, to explain why ring refused it.

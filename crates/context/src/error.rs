@@ -8,6 +8,7 @@ use std::fmt;
 pub struct ContextError {
     option: &'static str,
     reason: String,
+    code: Option<&'static str>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
@@ -17,7 +18,33 @@ impl ContextError {
         Self {
             option,
             reason: reason.into(),
+            code: None,
             source: None,
+        }
+    }
+
+    /// Sets Node's `err.code` for this error (else the option's usual one).
+    pub(crate) fn with_code(mut self, code: &'static str) -> Self {
+        self.code = Some(code);
+        self
+    }
+
+    /// Node's `err.code` for the same failure: OpenSSL's (`ERR_OSSL_BAD_DECRYPT`,
+    /// `ERR_SSL_NO_CIPHER_MATCH`, ...) or Node's own (`ERR_TLS_INVALID_PROTOCOL_METHOD`,
+    /// `ERR_INVALID_ARG_VALUE`, ...). Where Node accepts a value rustls cannot serve
+    /// (TLS 1.0, secp521r1, RSA-1024), the code is the nearest OpenSSL one.
+    pub fn code(&self) -> &'static str {
+        if let Some(code) = self.code {
+            return code;
+        }
+        match self.option {
+            "key" => "ERR_OSSL_UNSUPPORTED",
+            "cert" | "ca" => "ERR_OSSL_PEM_NO_START_LINE",
+            "pfx" | "crl" | "ecdhCurve" | "dhparam" => "ERR_CRYPTO_OPERATION_FAILED",
+            "ciphers" => "ERR_SSL_NO_CIPHER_MATCH",
+            "secureProtocol" => "ERR_TLS_INVALID_PROTOCOL_METHOD",
+            "minVersion" | "maxVersion" => "ERR_TLS_INVALID_PROTOCOL_VERSION",
+            _ => "ERR_INVALID_ARG_VALUE",
         }
     }
 
@@ -30,6 +57,7 @@ impl ContextError {
         Self {
             option,
             reason: reason.into(),
+            code: None,
             source: Some(Box::new(source)),
         }
     }

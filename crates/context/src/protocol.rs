@@ -105,7 +105,8 @@ impl ProtocolOptions {
             return Err(ContextError::new(
                 "secureOptions",
                 "every TLS version is disabled by the SSL_OP_NO_* bits",
-            ));
+            )
+            .with_code("ERR_INVALID_ARG_VALUE"));
         };
         if max < Version::Tls12 {
             return Err(ContextError::new(
@@ -128,8 +129,10 @@ impl ProtocolOptions {
             .ciphers
             .as_deref()
             .unwrap_or(crate::ciphers::DEFAULT_CIPHERS);
-        let selection = crate::ciphers::select(list)
-            .map_err(|e| ContextError::with_source("ciphers", strip_prefix(&e.to_string()), e))?;
+        let selection = crate::ciphers::select(list).map_err(|e| {
+            let code = e.node_code().unwrap_or("ERR_SSL_NO_CIPHER_MATCH");
+            ContextError::with_source("ciphers", strip_prefix(&e.to_string()), e).with_code(code)
+        })?;
         provider.cipher_suites = selection.suites;
         provider.kx_groups = kx_groups(self.ecdh_curve.as_deref())?;
         if let Some(pem) = &self.dhparam {
@@ -175,7 +178,8 @@ impl ProtocolOptions {
                         "TLS protocol version {} conflicts with secureProtocol \"{method}\"",
                         v.unwrap_or_default()
                     ),
-                ));
+                )
+                .with_code("ERR_TLS_PROTOCOL_VERSION_CONFLICT"));
             }
             return secure_protocol_range(method);
         }

@@ -33,7 +33,7 @@ impl Error {
         match &self.kind {
             Kind::Io { err, .. } => errno_name(err).to_string(),
             Kind::Tls(e) => e.code(),
-            Kind::Config(_) => "ERR_INVALID_ARG_VALUE".to_string(),
+            Kind::Config(e) => e.code().to_string(),
         }
     }
 

@@ -53,9 +53,11 @@ impl Out {
             } else {
                 "server"
             };
-            match sock.authorization_error() {
-                None => println!("{who} connected authorized"),
-                Some(code) => println!("{who} connected unauthorized: {code}"),
+            // The Node docs' lines: `socket.authorized ? 'authorized' : 'unauthorized'`.
+            match (sock.authorized(), sock.authorization_error()) {
+                (true, _) => println!("{who} connected authorized"),
+                (false, Some(code)) => println!("{who} connected unauthorized: {code}"),
+                (false, None) => println!("{who} connected unauthorized"),
             }
             return;
         }

@@ -248,3 +248,29 @@ fn configuration_errors_exit_2() {
     let mut u = node_tls(&["serve", "--frobnicate"]);
     assert_eq!(u.wait().code(), Some(2));
 }
+
+/// The spec's client reads stdin and prints what arrives: piped input is sent (with
+/// backpressure), EOF ends the connection, the echo is printed, exit status 0.
+#[test]
+fn stdin_is_piped_to_the_server_and_the_echo_printed() {
+    let mut server = node_tls(&["serve", "--port", "0", "--json"]);
+    let port = port_of(&server.expect_event("listening")).to_string();
+    let mut client = node_tls(&["connect", "--reject-unauthorized", "false", &port]);
+    let line = "x".repeat(70_000);
+    client.write(line.as_bytes());
+    client.write(b"\nbye\n");
+    client.close_stdin();
+    assert_eq!(
+        client.next_line().as_deref(),
+        Some("client connected unauthorized: DEPTH_ZERO_SELF_SIGNED_CERT")
+    );
+    assert_eq!(client.next_line().as_deref(), Some(line.as_str()));
+    assert_eq!(client.next_line().as_deref(), Some("bye"));
+    assert_eq!(client.wait().code(), Some(0));
+    let mut received = 0;
+    while received < line.len() + 5 {
+        received += server.expect_event("data")["length"].as_u64().unwrap() as usize;
+    }
+    assert_eq!(received, line.len() + 5);
+    server.expect_event("end");
+}

@@ -522,7 +522,7 @@ pub(crate) fn flush_dirty(state: &mut State) {
             };
             let _ = registry.reregister(&mut s.stream, Token(id), interest);
         }
-        if s.out.is_empty() && s.ending && !s.write_shut && !s.tls.is_closed() {
+        if s.out.is_empty() && s.tls.is_ended() && !s.write_shut && !s.tls.is_closed() {
             s.write_shut = true;
             let _ = s.stream.shutdown_write();
         }

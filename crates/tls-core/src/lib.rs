@@ -144,6 +144,10 @@ pub struct Connection {
     discard_output: bool,
     /// Bytes taken from rustls early (to adjust an alert), sent before anything else.
     pending_out: Vec<u8>,
+    /// `end()` was called during the handshake.
+    end_requested: bool,
+    /// Our close_notify is queued.
+    ended: bool,
 }
 
 impl Connection {
@@ -212,6 +216,8 @@ impl Connection {
             first_bytes_seen: false,
             discard_output: false,
             pending_out: Vec::new(),
+            end_requested: false,
+            ended: false,
         };
         // Node buffers every write made before the handshake ends.
         conn.tls.set_buffer_limit(None);
@@ -244,6 +250,14 @@ impl Connection {
             }
             if let Err(e) = self.tls.process_new_packets() {
                 let err = match e {
+                    // A close_notify before the handshake ends is a disconnect to Node.
+                    rustls::Error::AlertReceived(AlertDescription::CloseNotify)
+                        if self.state == State::Handshaking =>
+                    {
+                        Error::EofDuringHandshake {
+                            client: !self.is_server(),
+                        }
+                    }
                     rustls::Error::AlertReceived(alert) => Error::AlertReceived(alert),
                     other => Error::Tls(other),
                 };
@@ -289,9 +303,21 @@ impl Connection {
 
     /// Node's `end()`: send close_notify after any queued data.
     pub fn end(&mut self) {
-        if self.state != State::Closed {
-            self.tls.send_close_notify();
+        match self.state {
+            // Node queues `end()` like a write: it takes effect after the handshake.
+            State::Handshaking => self.end_requested = true,
+            State::Open if !self.ended => {
+                self.ended = true;
+                self.tls.send_close_notify();
+            }
+            _ => {}
         }
+    }
+
+    /// Whether our close_notify is queued: after it, the transport's write side may be
+    /// shut once the queued bytes are sent.
+    pub fn is_ended(&self) -> bool {
+        self.ended
     }
 
     /// Time has reached `now`: enforce `handshakeTimeout`.
@@ -480,6 +506,9 @@ impl Connection {
             }
         }
         self.events.push_back(Event::Secure);
+        if std::mem::take(&mut self.end_requested) {
+            self.end();
+        }
     }
 
     fn drain_plaintext(&mut self) {

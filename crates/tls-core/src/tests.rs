@@ -415,3 +415,28 @@ fn servers_sharing_ticket_keys_resume_each_others_sessions() {
     }
     assert_eq!(reused, [false, true, false]);
 }
+
+#[test]
+fn write_and_end_before_the_handshake_wait_for_it() {
+    let mut client = client_to("localhost", &spec_client());
+    assert!(client.write(b"early"));
+    client.end();
+    assert!(!client.is_ended(), "close_notify waits for the handshake");
+    let mut pair = Pair::new(client, server(&spec_server(), false, false));
+    pair.drive();
+    assert!(pair.client.is_ended());
+    assert_eq!(names(&pair.server_events), ["secure", "data:early", "end"]);
+    assert_eq!(names(&pair.client_events), ["secure"]);
+}
+
+#[test]
+fn close_notify_during_the_handshake_is_a_disconnect() {
+    let mut s = server(&spec_server(), false, false);
+    let mut hello = Vec::new();
+    client_to("localhost", &spec_client()).poll_transmit(&mut hello);
+    s.feed(&hello);
+    // a plaintext close_notify alert
+    s.feed(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x01, 0x00]);
+    let events: Vec<Event> = std::iter::from_fn(|| s.poll_event()).collect();
+    assert_eq!(names(&events), ["error:ECONNRESET"]);
+}

@@ -92,8 +92,9 @@ impl Out {
     }
 
     fn with_port(&self, mut value: Value, sock: &TlsSocket, server: bool) -> Value {
-        if server {
-            value["remotePort"] = json!(sock.remote_port());
+        // Node's remotePort is undefined (so absent from JSON) on a Unix socket.
+        if let (true, Some(port)) = (server, sock.remote_port()) {
+            value["remotePort"] = json!(port);
         }
         value
     }

@@ -17,9 +17,10 @@ struct Scenario {
 const NODE_SERVER: &str = r#"
 const tls = require('tls'), fs = require('fs');
 const o = JSON.parse(process.argv[1]);
-for (const k of ['key', 'cert', 'ca']) if (o[k]) o[k] = fs.readFileSync(o[k]);
+for (const k of ['key', 'cert', 'ca', 'crl']) if (o[k]) o[k] = fs.readFileSync(o[k]);
 const s = tls.createServer(o, (c) => {
-  console.log(JSON.stringify({ event: 'secureConnection', authorized: c.authorized }));
+  console.log(JSON.stringify({ event: 'secureConnection', authorized: c.authorized,
+    authorizationError: c.authorizationError || null }));
   c.on('error', () => {});
   c.end('x');
 });
@@ -30,9 +31,10 @@ s.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ event: 'listening', 
 const NODE_CLIENT: &str = r#"
 const tls = require('tls'), fs = require('fs');
 const o = JSON.parse(process.argv[1]);
-for (const k of ['key', 'cert', 'ca']) if (o[k]) o[k] = fs.readFileSync(o[k]);
+for (const k of ['key', 'cert', 'ca', 'crl']) if (o[k]) o[k] = fs.readFileSync(o[k]);
 const c = tls.connect(o, () => {
-  console.log(JSON.stringify({ event: 'secureConnect', authorized: c.authorized }));
+  console.log(JSON.stringify({ event: 'secureConnect', authorized: c.authorized,
+    authorizationError: c.authorizationError || null }));
   c.end('hi');
 });
 c.on('data', () => {});
@@ -85,6 +87,12 @@ fn our_server(spec: &Value) -> (Proc, u16) {
 }
 
 fn node_server(spec: &Value) -> (Proc, u16) {
+    // The contract's serve (and Node v0.12) defaults `rejectUnauthorized` to false on
+    // servers; Node 20 defaults it to true, so say it.
+    let mut spec = spec.clone();
+    if spec.get("rejectUnauthorized").is_none() {
+        spec["rejectUnauthorized"] = json!(false);
+    }
     let mut p = Proc::node(NODE_SERVER, &[&spec.to_string()]);
     let port = p.expect_event("listening")["address"]["port"]
         .as_u64()
@@ -116,7 +124,16 @@ fn node_client(spec: &Value, port: u16) -> Proc {
     Proc::node(NODE_CLIENT, &[&spec.to_string()])
 }
 
-/// The client's outcome: its events up to `close`, as `secureConnect` / `error:CODE`.
+/// `authorized`, or the `authorizationError` (or `unauthorized` without one).
+fn authorization(v: &Value) -> String {
+    match (&v["authorized"], v["authorizationError"].as_str()) {
+        (Value::Bool(true), _) => "authorized".to_string(),
+        (_, Some(code)) => code.to_string(),
+        _ => "unauthorized".to_string(),
+    }
+}
+
+/// The client's outcome: its events up to `close`, as `secureConnect:AUTH` / `error:CODE`.
 fn client_outcome(client: &mut Proc) -> Vec<String> {
     let mut out = Vec::new();
     while let Some(line) = client.next_line() {
@@ -124,7 +141,7 @@ fn client_outcome(client: &mut Proc) -> Vec<String> {
             continue;
         };
         match v["event"].as_str() {
-            Some("secureConnect") => out.push("secureConnect".to_string()),
+            Some("secureConnect") => out.push(format!("secureConnect:{}", authorization(&v))),
             Some("error") => out.push(format!("error:{}", v["code"].as_str().unwrap_or("?"))),
             Some("close") => break,
             _ => {}
@@ -133,7 +150,7 @@ fn client_outcome(client: &mut Proc) -> Vec<String> {
     out
 }
 
-/// The server's outcome for the connection: `secureConnection` or `clientError:CODE`.
+/// The server's outcome: `secureConnection:AUTH` or `clientError:CODE`.
 fn server_outcome(server: &mut Proc) -> String {
     let line = server.expect("secureConnection or clientError", |l| {
         l.contains("\"secureConnection\"") || l.contains("\"clientError\"")
@@ -141,7 +158,7 @@ fn server_outcome(server: &mut Proc) -> String {
     let v: Value = serde_json::from_str(&line).unwrap();
     match v["event"].as_str() {
         Some("clientError") => format!("clientError:{}", v["code"].as_str().unwrap_or("?")),
-        _ => "secureConnection".to_string(),
+        _ => format!("secureConnection:{}", authorization(&v)),
     }
 }
 
@@ -237,6 +254,56 @@ fn scenarios() -> Vec<Scenario> {
             name: "unauthorized but accepted",
             server: leaf(json!({})),
             client: json!({ "ca": client_ca, "rejectUnauthorized": false }),
+        },
+        Scenario {
+            name: "client certificate requested, none sent",
+            server: leaf(json!({ "requestCert": true, "ca": client_ca })),
+            client: json!({ "ca": root }),
+        },
+        Scenario {
+            name: "client certificate requested, self-signed v1 one sent",
+            server: leaf(json!({ "requestCert": true, "ca": client_ca })),
+            client: json!({ "ca": root, "key": f("spec/client-key.pem"), "cert": f("spec/client-cert.pem") }),
+        },
+        Scenario {
+            name: "client certificate requested, one from another CA",
+            server: leaf(json!({ "requestCert": true, "ca": client_ca })),
+            client: json!({ "ca": root, "key": f("client/rogue-client-key.pem"), "cert": f("client/rogue-client-cert.pem") }),
+        },
+        Scenario {
+            name: "client certificate requested, expired one sent",
+            server: leaf(json!({ "requestCert": true, "ca": f("ca/ca-chain.pem") })),
+            client: json!({ "ca": root, "key": f("validity/expired-key.pem"), "cert": f("validity/expired-cert.pem") }),
+        },
+        Scenario {
+            name: "server sends only its leaf",
+            server: json!({ "key": f("leaf/rsa2048-key.pem"), "cert": f("leaf/rsa2048-cert.pem") }),
+            client: json!({ "ca": root, "rejectUnauthorized": false }),
+        },
+        Scenario {
+            name: "server not yet valid",
+            server: json!({ "key": f("validity/notyet-key.pem"), "cert": f("validity/notyet-cert.pem") }),
+            client: json!({ "ca": root }),
+        },
+        Scenario {
+            name: "spec v1 self-signed server trusted through ca",
+            server: json!({ "key": f("spec/server-key.pem"), "cert": f("spec/server-cert.pem") }),
+            client: json!({ "ca": f("spec/server-cert.pem") }),
+        },
+        Scenario {
+            name: "ECDSA server",
+            server: json!({ "key": f("leaf/p256-key.pem"), "cert": f("leaf/p256-chain.pem") }),
+            client: json!({ "ca": root }),
+        },
+        Scenario {
+            name: "intermediate trusted alone (no partial chains)",
+            server: leaf(json!({})),
+            client: json!({ "ca": f("ca/intermediate-cert.pem"), "rejectUnauthorized": false }),
+        },
+        Scenario {
+            name: "revoked server certificate",
+            server: json!({ "key": f("revoked/revoked-key.pem"), "cert": f("revoked/revoked-cert.pem"), "ca": f("ca/intermediate-cert.pem") }),
+            client: json!({ "ca": root, "crl": f("revoked/intermediate-crl.pem"), "rejectUnauthorized": false }),
         },
     ]
 }

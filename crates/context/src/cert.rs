@@ -197,6 +197,38 @@ impl<'a> CertView<'a> {
         }
     }
 
+    /// The authority key identifier's key id and the subject key identifier, when the
+    /// certificate has them (OpenSSL matches issuers by them as well as by name).
+    pub(crate) fn key_ids(&self) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
+        use x509_parser::extensions::ParsedExtension;
+        let Some(cert) = self.parsed() else {
+            return (None, None);
+        };
+        let mut ids = (None, None);
+        for ext in cert.extensions() {
+            match ext.parsed_extension() {
+                ParsedExtension::AuthorityKeyIdentifier(aki) => {
+                    ids.0 = aki.key_identifier.as_ref().map(|k| k.0.to_vec());
+                }
+                ParsedExtension::SubjectKeyIdentifier(ski) => ids.1 = Some(ski.0.to_vec()),
+                _ => {}
+            }
+        }
+        ids
+    }
+
+    /// Whether OpenSSL would take `issuer` as this certificate's issuer before checking
+    /// the signature: same name, and key identifiers that agree when both are present.
+    pub(crate) fn names_as_issuer(&self, issuer: &CertView<'_>) -> bool {
+        if issuer.subject != self.issuer {
+            return false;
+        }
+        match (self.key_ids().0, issuer.key_ids().1) {
+            (Some(akid), Some(skid)) => akid == skid,
+            _ => true,
+        }
+    }
+
     /// `Ok` when `now` is inside the validity period.
     pub(crate) fn check_validity(&self, now: UnixTime) -> Result<(), crate::VerifyCode> {
         let Some(cert) = self.parsed() else {

@@ -356,12 +356,29 @@ impl Trust {
             E::InvalidCrlSignatureForPublicKey | E::UnsupportedCrlSignatureAlgorithmContext(_) => {
                 VerifyCode::CrlSignatureFailure
             }
-            E::InvalidSignatureForPublicKey => VerifyCode::CertSignatureFailure,
+            // OpenSSL reports a bad signature only from a certificate it took for the
+            // issuer (same name, same key id); otherwise the issuer is just unknown.
+            E::InvalidSignatureForPublicKey if self.has_named_issuer(chain) => {
+                VerifyCode::CertSignatureFailure
+            }
             E::RequiredEkuNotFoundContext(_) => VerifyCode::InvalidPurpose,
             E::PathLenConstraintViolated => VerifyCode::PathLengthExceeded,
             E::EndEntityUsedAsCa => VerifyCode::InvalidCa,
             _ => self.classify_unknown(chain),
         }
+    }
+
+    /// Whether a sent or trusted certificate passes for the leaf's issuer by name and
+    /// key identifier.
+    fn has_named_issuer(&self, chain: &[CertificateDer<'_>]) -> bool {
+        let Some(leaf) = chain.first().and_then(|c| CertView::parse(c.as_ref())) else {
+            return false;
+        };
+        chain[1..]
+            .iter()
+            .chain(&self.ca)
+            .filter_map(|c| CertView::parse(c.as_ref()))
+            .any(|candidate| leaf.names_as_issuer(&candidate))
     }
 
     /// webpki says "unknown issuer" for every path failure; OpenSSL tells them apart by

@@ -88,9 +88,20 @@ fn same_dn_ca_with_another_key_does_not_vouch() {
         client_ca.verify(&certs("client/client1-cert.pem"), now, Purpose::Client),
         Ok(())
     );
-    assert!(client_ca
-        .verify(&certs("client/rogue-client-cert.pem"), now, Purpose::Client)
-        .is_err());
+    // OpenSSL (Node) does not take a CA with another key id for the issuer.
+    assert_eq!(
+        client_ca.verify(&certs("client/rogue-client-cert.pem"), now, Purpose::Client),
+        Err(VerifyCode::UnableToVerifyLeafSignature)
+    );
+    // A certificate whose issuer matches by name and key id but whose signature is
+    // broken: a signature failure.
+    let mut tampered = certs("client/client1-cert.pem")[0].to_vec();
+    let last = tampered.len() - 1;
+    tampered[last] ^= 1;
+    assert_eq!(
+        client_ca.verify(&[CertificateDer::from(tampered)], now, Purpose::Client),
+        Err(VerifyCode::CertSignatureFailure)
+    );
 }
 
 #[test]

@@ -337,3 +337,56 @@ fn same_outcomes_as_node() {
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// Node's `getPeerCertificate(true)` as JSON: Buffers as base64, the root's reference to
+/// itself cut (the CLI contract omits it).
+const NODE_PEER_CERT: &str = r#"
+const tls = require('tls'), fs = require('fs');
+const o = JSON.parse(process.argv[1]);
+for (const k of ['key', 'cert', 'ca']) if (o[k]) o[k] = fs.readFileSync(o[k]);
+const plain = (c) => {
+  const out = {};
+  for (const [k, v] of Object.entries(c)) {
+    if (k === 'issuerCertificate') { if (v && v !== c) out[k] = plain(v); }
+    else if (Buffer.isBuffer(v)) out[k] = v.toString('base64');
+    else out[k] = v;
+  }
+  return out;
+};
+const c = tls.connect(o, () => {
+  console.log(JSON.stringify({ event: 'peer', peerCertificate: plain(c.getPeerCertificate(true)) }));
+  c.end();
+});
+c.on('error', (e) => console.log(JSON.stringify({ event: 'error', code: e.code })));
+"#;
+
+#[test]
+fn peer_certificate_chains_match_node() {
+    if !have("node") {
+        return;
+    }
+    let servers = [
+        json!({ "key": f("leaf/rsa2048-key.pem"), "cert": f("leaf/rsa2048-chain.pem") }),
+        json!({ "key": f("leaf/p256-key.pem"), "cert": f("leaf/p256-cert.pem") }),
+        json!({ "key": f("spec/server-key.pem"), "cert": f("spec/server-cert.pem") }),
+    ];
+    let cas = [
+        f("ca/root-cert.pem"),
+        f("ca/ca-chain.pem"),
+        f("spec/server-cert.pem"),
+    ];
+    for (server, ca) in servers.iter().zip(cas) {
+        let (_srv, port) = node_server(server);
+        let mut node = Proc::node(
+            NODE_PEER_CERT,
+            &[&json!({ "port": port, "host": "localhost", "ca": ca }).to_string()],
+        );
+        let expected = node.expect_event("peer")["peerCertificate"].clone();
+        let target = format!("localhost:{port}");
+        let ca = ca.as_str().unwrap();
+        let mut ours =
+            node_tls(&["connect", "--json", "--send", "x", "--ca", ca, &target].map(String::from));
+        let got = ours.expect_event("secureConnect")["peerCertificate"].clone();
+        assert_eq!(got, expected, "server {server}");
+    }
+}

@@ -222,6 +222,13 @@ impl SecureContext {
         self.inner.trust.verify(chain, now, purpose)
     }
 
+    /// A peer's chain as Node's `getPeerCertificate(true)` shows it: what the peer
+    /// sent, then the issuers found among this context's trusted certificates, up to a
+    /// root.
+    pub fn complete_chain(&self, chain: &[CertificateDer<'_>]) -> Vec<CertificateDer<'static>> {
+        self.inner.trust.complete_chain(chain)
+    }
+
     /// Whether this context holds a certificate and key of its own.
     pub fn has_credentials(&self) -> bool {
         !self.inner.credentials.keys.is_empty()

@@ -284,6 +284,33 @@ impl Trust {
         }
     }
 
+    /// The chain as Node's `getPeerCertificate(true)` shows it: what the peer sent,
+    /// then issuers from the trusted certificates up to a root.
+    pub(crate) fn complete_chain(
+        &self,
+        chain: &[CertificateDer<'_>],
+    ) -> Vec<CertificateDer<'static>> {
+        let mut out: Vec<CertificateDer<'static>> =
+            chain.iter().map(|c| c.clone().into_owned()).collect();
+        while out.len() < 10 {
+            let Some(top) = out.last().and_then(|c| CertView::parse(c.as_ref())) else {
+                break;
+            };
+            if top.is_self_issued() {
+                break;
+            }
+            let Some(issuer) = self.trusted_issuer_of(&top) else {
+                break;
+            };
+            let issuer = CertificateDer::from(issuer.der.to_vec());
+            if out.contains(&issuer) {
+                break;
+            }
+            out.push(issuer);
+        }
+        out
+    }
+
     /// A `ca` certificate named as `cert`'s issuer whose key made its signature.
     fn trusted_issuer_of(&self, cert: &CertView<'_>) -> Option<CertView<'_>> {
         self.ca

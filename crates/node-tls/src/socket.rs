@@ -277,14 +277,16 @@ impl TlsSocket {
     }
 
     /// `getPeerCertificate(detailed)`: the peer's certificate as Node describes it;
-    /// with `detailed`, the whole chain the peer sent (leaf first). `None` when the peer
-    /// sent none.
+    /// with `detailed`, the whole chain (leaf first): what the peer sent, then issuers
+    /// from our trusted certificates up to the root, as Node shows it. `None` when the
+    /// peer sent none.
     pub fn get_peer_certificate(&self, detailed: bool) -> Option<Vec<PeerCertificate>> {
-        let chain = self.get(Vec::new(), |s| s.tls.peer_certificates().to_vec());
-        let take = if detailed { chain.len() } else { 1 };
+        let chain = self.get(Vec::new(), |s| match detailed {
+            true => s.tls.peer_chain_detailed(),
+            false => s.tls.peer_certificates().iter().take(1).cloned().collect(),
+        });
         let described: Vec<PeerCertificate> = chain
             .iter()
-            .take(take)
             .filter_map(|c| context::describe(c.as_ref()).ok())
             .collect();
         (!described.is_empty()).then_some(described)

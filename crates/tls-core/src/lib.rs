@@ -391,6 +391,12 @@ impl Connection {
         self.tls.peer_certificates().unwrap_or_default()
     }
 
+    /// The peer's chain as Node's `getPeerCertificate(true)` walks it: what the peer sent,
+    /// then issuers from our trusted certificates up to a root.
+    pub fn peer_chain_detailed(&self) -> Vec<CertificateDer<'static>> {
+        self.context.complete_chain(self.peer_certificates())
+    }
+
     /// The negotiated cipher suite.
     pub fn cipher_suite(&self) -> Option<rustls::SupportedCipherSuite> {
         self.tls.negotiated_cipher_suite()

@@ -20,7 +20,7 @@ const o = JSON.parse(process.argv[1]);
 for (const k of ['key', 'cert', 'ca', 'crl']) if (o[k]) o[k] = fs.readFileSync(o[k]);
 const s = tls.createServer(o, (c) => {
   console.log(JSON.stringify({ event: 'secureConnection', authorized: c.authorized,
-    authorizationError: c.authorizationError || null }));
+    authorizationError: c.authorizationError || null, cipher: c.getCipher(), protocol: c.getProtocol() }));
   c.on('error', () => {});
   c.end('x');
 });
@@ -34,7 +34,7 @@ const o = JSON.parse(process.argv[1]);
 for (const k of ['key', 'cert', 'ca', 'crl']) if (o[k]) o[k] = fs.readFileSync(o[k]);
 const c = tls.connect(o, () => {
   console.log(JSON.stringify({ event: 'secureConnect', authorized: c.authorized,
-    authorizationError: c.authorizationError || null }));
+    authorizationError: c.authorizationError || null, cipher: c.getCipher(), protocol: c.getProtocol() }));
   c.end('hi');
 });
 c.on('data', () => {});
@@ -87,11 +87,13 @@ fn our_server(spec: &Value) -> (Proc, u16) {
 }
 
 fn node_server(spec: &Value) -> (Proc, u16) {
-    // The contract's serve (and Node v0.12) defaults `rejectUnauthorized` to false on
-    // servers; Node 20 defaults it to true, so say it.
+    // The contract's serve (and Node v0.12) defaults `rejectUnauthorized` and
+    // `honorCipherOrder` to false on servers; Node 20 defaults both to true, so say it.
     let mut spec = spec.clone();
-    if spec.get("rejectUnauthorized").is_none() {
-        spec["rejectUnauthorized"] = json!(false);
+    for option in ["rejectUnauthorized", "honorCipherOrder"] {
+        if spec.get(option).is_none() {
+            spec[option] = json!(false);
+        }
     }
     let mut p = Proc::node(NODE_SERVER, &[&spec.to_string()]);
     let port = p.expect_event("listening")["address"]["port"]
@@ -124,13 +126,22 @@ fn node_client(spec: &Value, port: u16) -> Proc {
     Proc::node(NODE_CLIENT, &[&spec.to_string()])
 }
 
-/// `authorized`, or the `authorizationError` (or `unauthorized` without one).
+/// `authorized`, or the `authorizationError` (or `unauthorized` without one), then the
+/// protocol and the cipher (name, standardName, version).
 fn authorization(v: &Value) -> String {
-    match (&v["authorized"], v["authorizationError"].as_str()) {
+    let auth = match (&v["authorized"], v["authorizationError"].as_str()) {
         (Value::Bool(true), _) => "authorized".to_string(),
         (_, Some(code)) => code.to_string(),
         _ => "unauthorized".to_string(),
-    }
+    };
+    let c = &v["cipher"];
+    format!(
+        "{auth}/{}/{}/{}/{}",
+        v["protocol"].as_str().unwrap_or("?"),
+        c["name"].as_str().unwrap_or("?"),
+        c["standardName"].as_str().unwrap_or("?"),
+        c["version"].as_str().unwrap_or("?"),
+    )
 }
 
 /// The client's outcome: its events up to `close`, as `secureConnect:AUTH` / `error:CODE`.
@@ -299,6 +310,23 @@ fn scenarios() -> Vec<Scenario> {
             name: "intermediate trusted alone (no partial chains)",
             server: leaf(json!({})),
             client: json!({ "ca": f("ca/intermediate-cert.pem"), "rejectUnauthorized": false }),
+        },
+        Scenario {
+            name: "client cipher preference (TLS 1.2)",
+            server: leaf(json!({ "maxVersion": "TLSv1.2" })),
+            client: json!({ "ca": root, "ciphers": "ECDHE-RSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256" }),
+        },
+        Scenario {
+            name: "server cipher preference (TLS 1.2)",
+            server: leaf(
+                json!({ "maxVersion": "TLSv1.2", "honorCipherOrder": true, "ciphers": "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305" }),
+            ),
+            client: json!({ "ca": root, "ciphers": "ECDHE-RSA-CHACHA20-POLY1305:ECDHE-RSA-AES256-GCM-SHA384" }),
+        },
+        Scenario {
+            name: "TLS 1.3 suite chosen by the client list",
+            server: leaf(json!({})),
+            client: json!({ "ca": root, "ciphers": "TLS_CHACHA20_POLY1305_SHA256" }),
         },
         Scenario {
             name: "revoked server certificate",

@@ -180,6 +180,25 @@ impl Proc {
         }
     }
 
+    /// The next stdout line if one comes within `timeout` (zero: only one already
+    /// read); `None` on timeout or at EOF. Never panics, for loops with their own deadline.
+    pub fn line_within(&mut self, timeout: Duration) -> Option<String> {
+        let line = if timeout.is_zero() {
+            self.lines.try_recv().ok()
+        } else {
+            self.lines.recv_timeout(timeout).ok()
+        };
+        if let Some(line) = &line {
+            self.seen.push(line.clone());
+        }
+        line
+    }
+
+    /// The child's process id (to read `/proc/<pid>/status`, say).
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Reads lines until one satisfies `pred`; panics (with what was seen) at EOF.
     pub fn expect(&mut self, what: &str, mut pred: impl FnMut(&str) -> bool) -> String {
         let deadline = Instant::now() + STEP;

@@ -1,0 +1,1046 @@
+//! Our TLS server against Node 20's `tls` server, over 127.0.0.1, on this machine, in one
+//! run, with one client for both: this library's client on the bench's main thread (its
+//! own `EventLoop`), so the ratios reflect the servers.
+//!
+//! ```sh
+//! cargo build --release -p node-tls-cli            # `memory` runs our server as this binary
+//! cargo bench --bench loopback                     # every metric, about 20 s on 2 cores
+//! cargo bench --bench loopback -- --quick          # a smoke run: small counts, short limits
+//! cargo bench --bench loopback -- handshake bulk   # metrics whose name contains a word
+//! cargo bench --bench loopback -- --list           # the metric names
+//! ```
+//!
+//! The servers:
+//! - ours, for the rate and throughput metrics: in this process, on a thread of its own
+//!   with its own `EventLoop` (`create_server`, a sink that acks); for `memory`: the CLI
+//!   as a child process, `node-tls serve --mode sink --json` (found next to this bench's
+//!   binary, in `$CARGO_TARGET_DIR` or in `target/`, release build preferred).
+//! - node: always a child process, `node -e NODE_SERVER` (the script below: the same sink).
+//!
+//! Both servers discard what they read and send one byte back per MiB received: the
+//! client counts those acks to know what arrived, and keeps at most [`WINDOW`] unacked (the
+//! library has no `drain` event, so the window is the backpressure).
+//!
+//! The metrics (TLS 1.3 only: the client's `minVersion` is TLSv1.3):
+//! - `handshake-full-*`: connect, handshake, `end()`, wait for `close`; N in a row
+//!   (`seq`) or 8 at a time (`c8`); a fresh client `SecureContext` per connection (made
+//!   before the clock starts) so no session can resume, which is checked.
+//! - `handshake-resumed-seq-p256`: one client context for every connection, so TLS 1.3
+//!   tickets resume them (checked with `is_session_reused()`; warm-up connections get the
+//!   first tickets); the rate is over the resumed connections only, from their own times.
+//!   Against Node about one connection in three is a full handshake: OpenSSL issues two
+//!   tickets after a full handshake and none after a resumed one, and rustls's client uses
+//!   each TLS 1.3 ticket once (RFC 8446, C.4). Hence no concurrent variant: only a
+//!   sequential run can time the resumed connections apart.
+//! - `bulk`: one connection sends 256 MiB in 64 KiB writes; MB/s (10^6 bytes) from
+//!   `secureConnect` to the last ack, after a warm-up connection that sends 32 MiB.
+//! - `memory-idle`: the server as a child process; 1,000 idle established connections
+//!   (fewer if `ulimit -n` is low); `(VmRSS with them - VmRSS before) / N` from
+//!   `/proc/<pid>/status`, and the peak (`VmHWM`).
+//!
+//! Counts: 1,000 sequential and 2,000 concurrent connections after 50 warm-up ones, each
+//! run stopping after 10 s (`--quick`: 100 and 200 after 5, 2 s; 32 MiB; 100 idle
+//! connections). Every loop stops at its count or its time limit, whichever comes first;
+//! a limit that cuts a run short is said in the notes (on stderr, the table is on stdout).
+//!
+//! Reading the numbers: a handshake figure includes the TCP connect and close and the
+//! client's own work (ECDHE, chain verification), the same for both servers, so ratios
+//! are pulled towards 1 where the client's work rivals the server's (P-256). Client and
+//! server share the machine's cores; on a loaded 2-core machine the numbers are noisy.
+
+use node_tls::{
+    connect, create_secure_context, create_server, ConnectOptions, EventLoop, Remote,
+    SecureContext, SecureContextOptions, ServerOptions, TlsSocket,
+};
+use std::cell::RefCell;
+use std::path::PathBuf;
+use std::process::Command;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use suite::{fixture, read_fixture, Proc};
+
+/// The servers ack each MiB they receive with one byte.
+const ACK_UNIT: u64 = 1 << 20;
+/// The most the bulk client keeps unacked.
+const WINDOW: u64 = 8 * ACK_UNIT;
+/// The bulk client's write size.
+const CHUNK: usize = 64 * 1024;
+/// How long connections still in flight at a time limit may take to finish.
+const GRACE: Duration = Duration::from_secs(5);
+
+/// Node's side: the same sink as ours. Args: key file, cert file, ack unit, `1` to print
+/// one line per `secureConnection` (the memory metric counts them).
+const NODE_SERVER: &str = r#"
+const tls = require('tls'); const fs = require('fs');
+const [key, cert, unit, verbose] = process.argv.slice(1);
+const UNIT = Number(unit);
+const options = { key: fs.readFileSync(key), cert: fs.readFileSync(cert) };
+const server = tls.createServer(options, (socket) => {
+  if (verbose === '1') console.log('{"event":"secureConnection"}');
+  let got = 0, acked = 0;
+  socket.on('data', (d) => {
+    got += d.length;
+    const units = Math.floor(got / UNIT);
+    if (units > acked) { socket.write(Buffer.alloc(units - acked, 107)); acked = units; }
+  });
+  socket.on('error', () => {});
+});
+server.on('tlsClientError', (e) => console.error('node server: tlsClientError ' + e.code));
+server.listen(0, '127.0.0.1', () =>
+  console.log(JSON.stringify({ event: 'listening', port: server.address().port })));
+"#;
+
+// ----- what is measured -----
+
+#[derive(Clone, Copy, Debug)]
+enum Cert {
+    Rsa2048,
+    P256,
+}
+
+impl Cert {
+    fn files(self) -> (&'static str, &'static str) {
+        match self {
+            Cert::Rsa2048 => ("leaf/rsa2048-key.pem", "leaf/rsa2048-chain.pem"),
+            Cert::P256 => ("leaf/p256-key.pem", "leaf/p256-chain.pem"),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Cert::Rsa2048 => "rsa2048",
+            Cert::P256 => "p256",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    /// Full handshakes, this many at a time.
+    Full(usize),
+    /// Resumed handshakes, one at a time.
+    Resumed,
+    Bulk,
+    Memory,
+}
+
+#[derive(Clone, Debug)]
+struct Metric {
+    name: String,
+    kind: Kind,
+    cert: Cert,
+}
+
+fn metrics() -> Vec<Metric> {
+    let mut all = Vec::new();
+    for (kind, tag) in [(Kind::Full(1), "seq"), (Kind::Full(8), "c8")] {
+        for cert in [Cert::Rsa2048, Cert::P256] {
+            all.push(Metric {
+                name: format!("handshake-full-{tag}-{}", cert.name()),
+                kind,
+                cert,
+            });
+        }
+    }
+    // Sequential only: against Node every third connection is a full handshake (see
+    // the module doc), which only a sequential run can set apart.
+    all.push(Metric {
+        name: "handshake-resumed-seq-p256".into(),
+        kind: Kind::Resumed,
+        cert: Cert::P256,
+    });
+    all.push(Metric {
+        name: "bulk-p256".into(),
+        kind: Kind::Bulk,
+        cert: Cert::P256,
+    });
+    all.push(Metric {
+        name: "memory-idle-p256".into(),
+        kind: Kind::Memory,
+        cert: Cert::P256,
+    });
+    all
+}
+
+/// Counts and time limits: the full run, or `--quick`.
+#[derive(Clone, Copy, Debug)]
+struct Budget {
+    seq: usize,
+    concurrent: usize,
+    warmup: usize,
+    limit: Duration,
+    bulk_bytes: u64,
+    idle: usize,
+    memory_limit: Duration,
+}
+
+const FULL: Budget = Budget {
+    seq: 1000,
+    concurrent: 2000,
+    warmup: 50,
+    limit: Duration::from_secs(10),
+    bulk_bytes: 256 * ACK_UNIT,
+    idle: 1000,
+    memory_limit: Duration::from_secs(30),
+};
+
+const QUICK: Budget = Budget {
+    seq: 100,
+    concurrent: 200,
+    warmup: 5,
+    limit: Duration::from_secs(2),
+    bulk_bytes: 32 * ACK_UNIT,
+    idle: 100,
+    memory_limit: Duration::from_secs(10),
+};
+
+/// One measurement of one server.
+#[derive(Debug, Default)]
+struct Measure {
+    /// The figure (a rate, MB/s or KiB per connection); `None`: it failed.
+    value: Option<f64>,
+    /// A second figure for the memory metric: peak RSS in MiB.
+    peak_mib: Option<f64>,
+    /// What a reader should know (counts, reuse, a limit that cut the run short, errors).
+    note: String,
+}
+
+// ----- the servers -----
+
+/// Our server in this process, on its own thread and loop.
+struct OurServer {
+    port: u16,
+    remote: Remote,
+    stop: Arc<AtomicBool>,
+    client_errors: Arc<AtomicUsize>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl OurServer {
+    fn start(cert: Cert) -> Result<Self, String> {
+        let (key, chain) = cert.files();
+        let (key, chain) = (read_fixture(key), read_fixture(chain));
+        let stop = Arc::new(AtomicBool::new(false));
+        let client_errors = Arc::new(AtomicUsize::new(0));
+        let (tx, rx) = mpsc::channel();
+        let (stop2, errors2) = (stop.clone(), client_errors.clone());
+        let thread = std::thread::spawn(move || {
+            // EventLoop is not Send: made here, on its thread.
+            let started = (|| {
+                let ev = EventLoop::new().map_err(|e| e.to_string())?;
+                let server = create_server(&ev, ServerOptions::new().key(key).cert(chain))
+                    .map_err(|e| e.to_string())?;
+                server.on_secure_connection(|sock| {
+                    let (mut got, mut acked) = (0u64, 0u64);
+                    sock.on_data(move |sock, data| {
+                        got += data.len() as u64;
+                        let units = got / ACK_UNIT;
+                        if units > acked {
+                            sock.write(&vec![b'k'; (units - acked) as usize]);
+                            acked = units;
+                        }
+                    });
+                });
+                server.on_client_error(move |_, _| {
+                    errors2.fetch_add(1, Ordering::Relaxed);
+                });
+                let addr = server.listen("127.0.0.1", 0).map_err(|e| e.to_string())?;
+                Ok::<_, String>((ev, server, addr.port()))
+            })();
+            match started {
+                Ok((ev, _server, port)) => {
+                    let _ = tx.send(Ok((port, ev.remote())));
+                    while !stop2.load(Ordering::Relaxed) {
+                        if let Err(e) = ev
+                            .run_until(|| stop2.load(Ordering::Relaxed), Duration::from_secs(3600))
+                        {
+                            eprintln!("our server's loop failed: {e}");
+                            return;
+                        }
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                }
+            }
+        });
+        let (port, remote) = rx
+            .recv_timeout(Duration::from_secs(10))
+            .map_err(|_| "our server did not start".to_string())??;
+        Ok(Self {
+            port,
+            remote,
+            stop,
+            client_errors,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for OurServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.remote.wake();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A server as a child process (Node's always; ours for `memory`), and its port.
+struct ChildServer {
+    proc: Proc,
+    port: u16,
+    /// `secureConnection` lines seen so far.
+    connections: usize,
+}
+
+impl ChildServer {
+    fn node(cert: Cert, verbose: bool) -> Result<Self, String> {
+        let (key, chain) = cert.files();
+        let (key, chain) = (fixture(key), fixture(chain));
+        let unit = ACK_UNIT.to_string();
+        let args = [
+            key.to_str().unwrap_or_default(),
+            chain.to_str().unwrap_or_default(),
+            unit.as_str(),
+            if verbose { "1" } else { "0" },
+        ];
+        Self::wait_listening(Proc::node(NODE_SERVER, &args), "node")
+    }
+
+    fn ours(bin: &PathBuf, cert: Cert) -> Result<Self, String> {
+        let (key, chain) = cert.files();
+        let mut cmd = Command::new(bin);
+        cmd.args(["serve", "--json", "--host", "127.0.0.1", "--port", "0"])
+            .args(["--mode", "sink", "--key"])
+            .arg(fixture(key))
+            .arg("--cert")
+            .arg(fixture(chain));
+        Self::wait_listening(Proc::spawn(cmd), "node-tls serve")
+    }
+
+    fn wait_listening(mut proc: Proc, what: &str) -> Result<Self, String> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            let Some(line) = proc.line_within(Duration::from_millis(100)) else {
+                continue;
+            };
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
+                continue;
+            };
+            if v["event"] == "listening" {
+                let port = v["port"].as_u64().or_else(|| v["address"]["port"].as_u64());
+                if let Some(port) = port.and_then(|p| u16::try_from(p).ok()) {
+                    return Ok(Self {
+                        proc,
+                        port,
+                        connections: 0,
+                    });
+                }
+            }
+        }
+        Err(format!("{what} printed no listening port within 20 s"))
+    }
+
+    /// Counts the `secureConnection` lines printed so far.
+    fn read_lines(&mut self) {
+        while let Some(line) = self.proc.line_within(Duration::ZERO) {
+            if line.contains("\"secureConnection\"") {
+                self.connections += 1;
+            }
+        }
+    }
+
+    /// `(VmRSS, VmHWM)` in KiB.
+    fn rss_kib(&self) -> Option<(u64, u64)> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.proc.id())).ok()?;
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        };
+        Some((field("VmRSS:")?, field("VmHWM:")?))
+    }
+}
+
+/// The `node-tls` binary: next to this bench's binary (`<target>/release/deps/..`), in
+/// `$CARGO_TARGET_DIR`, or in the workspace's `target/`; release before debug.
+fn our_cli() -> Option<PathBuf> {
+    let mut dirs = Vec::new();
+    if let Ok(exe) = std::env::current_exe() {
+        if let Some(target) = exe.parent().and_then(|deps| deps.parent()?.parent()) {
+            dirs.push(target.to_path_buf());
+        }
+    }
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        dirs.push(PathBuf::from(dir));
+    }
+    dirs.push(suite::root().join("target"));
+    ["release", "debug"]
+        .iter()
+        .flat_map(|profile| dirs.iter().map(move |d| d.join(profile).join("node-tls")))
+        .find(|p| p.is_file())
+}
+
+// ----- the client -----
+
+fn client_context() -> SecureContext {
+    let options = SecureContextOptions::new()
+        .ca(read_fixture("ca/root-cert.pem"))
+        .min_version("TLSv1.3");
+    create_secure_context(&options).expect("the client context")
+}
+
+fn client_options(port: u16, context: SecureContext) -> ConnectOptions {
+    // An IP host: no SNI, no resolver call; the leaves have IP:127.0.0.1 in their SAN.
+    ConnectOptions::new(port)
+        .host("127.0.0.1")
+        .secure_context(context)
+}
+
+#[derive(Debug, Default)]
+struct Handshakes {
+    in_flight: usize,
+    ok: usize,
+    reused: usize,
+    /// Connect to close, summed over the resumed connections.
+    reused_time: Duration,
+    failed: usize,
+    first_error: Option<String>,
+    protocols: Vec<&'static str>,
+    cipher: Option<String>,
+    last_close: Option<Instant>,
+}
+
+/// `n` connections, `concurrency` at a time, each: handshake, `end()`, wait for `close`.
+/// `context(i)` gives the client context of connection `i`.
+fn handshakes(
+    port: u16,
+    n: usize,
+    concurrency: usize,
+    limit: Duration,
+    mut context: impl FnMut(usize) -> SecureContext,
+) -> (Handshakes, Duration, String) {
+    let mut notes = String::new();
+    let ev = match EventLoop::new() {
+        Ok(ev) => ev,
+        Err(e) => return (Handshakes::default(), Duration::ZERO, e.to_string()),
+    };
+    let stats = Rc::new(RefCell::new(Handshakes::default()));
+    let start = Instant::now();
+    let deadline = start + limit;
+    let mut started = 0;
+    loop {
+        while started < n && stats.borrow().in_flight < concurrency && Instant::now() < deadline {
+            match connect(&ev, client_options(port, context(started))) {
+                Ok(sock) => watch_handshake(&sock, &stats, Instant::now()),
+                Err(e) => {
+                    let mut st = stats.borrow_mut();
+                    st.failed += 1;
+                    st.first_error.get_or_insert(format!("connect: {e}"));
+                }
+            }
+            started += 1;
+        }
+        let in_flight = stats.borrow().in_flight;
+        if in_flight == 0 {
+            break;
+        }
+        let wait = deadline.saturating_duration_since(Instant::now()) + GRACE;
+        let progressed = ev
+            .run_until(|| stats.borrow().in_flight < in_flight, wait)
+            .unwrap_or(false);
+        if !progressed {
+            notes.push_str(&format!(
+                "STALLED: {in_flight} connection(s) did not close within {GRACE:?} after the limit; "
+            ));
+            break;
+        }
+    }
+    if started < n {
+        notes.push_str(&format!("time limit: {started} of {n} started; "));
+    }
+    let st = std::mem::take(&mut *stats.borrow_mut());
+    let elapsed = st.last_close.map_or(Duration::ZERO, |t| t - start);
+    (st, elapsed, notes)
+}
+
+fn watch_handshake(sock: &TlsSocket, stats: &Rc<RefCell<Handshakes>>, begun: Instant) {
+    stats.borrow_mut().in_flight += 1;
+    // (secureConnect seen, session reused)
+    let seen = Rc::new(RefCell::new((false, false)));
+    let (st, ok) = (stats.clone(), seen.clone());
+    sock.on_secure_connect(move |sock| {
+        let reused = sock.is_session_reused();
+        *ok.borrow_mut() = (true, reused);
+        let mut st = st.borrow_mut();
+        if reused {
+            st.reused += 1;
+        }
+        if let Some(p) = sock.get_protocol() {
+            if !st.protocols.contains(&p) {
+                st.protocols.push(p);
+            }
+        }
+        if st.cipher.is_none() {
+            st.cipher = sock.get_cipher().map(|c| c.standard_name.to_string());
+        }
+        drop(st);
+        sock.end();
+    });
+    let st = stats.clone();
+    sock.on_error(move |_, e| {
+        let mut st = st.borrow_mut();
+        st.first_error
+            .get_or_insert_with(|| format!("{}: {e}", e.code()));
+    });
+    let st = stats.clone();
+    sock.on_close(move |_, had_error| {
+        let now = Instant::now();
+        let mut st = st.borrow_mut();
+        st.in_flight -= 1;
+        st.last_close = Some(now);
+        let (secure, reused) = *seen.borrow();
+        if had_error || !secure {
+            st.failed += 1;
+        } else {
+            st.ok += 1;
+            if reused {
+                st.reused_time += now - begun;
+            }
+        }
+    });
+}
+
+/// A handshake metric against the server on `port`.
+fn measure_handshakes(port: u16, kind: Kind, b: &Budget) -> Measure {
+    let (resumed, concurrency) = match kind {
+        Kind::Full(c) => (false, c),
+        Kind::Resumed => (true, 1),
+        _ => unreachable!("not a handshake metric"),
+    };
+    let n = if concurrency == 1 {
+        b.seq
+    } else {
+        b.concurrent
+    };
+    let warmup = b.warmup;
+    let mut note = String::new();
+    let (stats, elapsed, notes) = if resumed {
+        let shared = client_context();
+        let (w, _, wn) = handshakes(port, warmup, concurrency, b.limit, |_| shared.clone());
+        note.push_str(&wn);
+        if w.ok == 0 {
+            note.push_str("warm-up failed; ");
+        }
+        handshakes(port, n, concurrency, b.limit, |_| shared.clone())
+    } else {
+        // Fresh contexts (no session to offer), made before the clock starts.
+        let mut fresh: Vec<SecureContext> = (0..warmup).map(|_| client_context()).collect();
+        let (w, _, wn) = handshakes(port, warmup, concurrency, b.limit, |i| fresh[i].clone());
+        note.push_str(&wn);
+        if w.ok == 0 {
+            note.push_str("warm-up failed; ");
+        }
+        fresh = (0..n).map(|_| client_context()).collect();
+        handshakes(port, n, concurrency, b.limit, |i| fresh[i].clone())
+    };
+    note.push_str(&notes);
+    note.push_str(&format!(
+        "{} ok in {:.2} s, reused {}/{}",
+        stats.ok,
+        elapsed.as_secs_f64(),
+        stats.reused,
+        stats.ok
+    ));
+    if stats.failed > 0 {
+        note.push_str(&format!(
+            ", FAILED {} (first: {})",
+            stats.failed,
+            stats
+                .first_error
+                .as_deref()
+                .unwrap_or("closed before secureConnect")
+        ));
+    }
+    if stats.protocols != ["TLSv1.3"] {
+        note.push_str(&format!(", protocols {:?}", stats.protocols));
+    }
+    if let Some(c) = &stats.cipher {
+        note.push_str(&format!(", {c}"));
+    }
+    let value = if resumed {
+        // Over the resumed connections only (a sequential run: their times add up).
+        if stats.reused < stats.ok {
+            note.push_str(&format!(
+                ", {} full: the rate counts the {} resumed ones only",
+                stats.ok - stats.reused,
+                stats.reused
+            ));
+        }
+        (stats.reused > 0).then(|| stats.reused as f64 / stats.reused_time.as_secs_f64())
+    } else if stats.reused > 0 {
+        note.push_str(", UNEXPECTED: some connections resumed");
+        None
+    } else {
+        (stats.ok > 0 && !elapsed.is_zero()).then(|| stats.ok as f64 / elapsed.as_secs_f64())
+    };
+    Measure {
+        value,
+        peak_mib: None,
+        note,
+    }
+}
+
+#[derive(Debug, Default)]
+struct Bulk {
+    sent: u64,
+    acked: u64,
+    start: Option<Instant>,
+    last_ack: Option<Instant>,
+    error: Option<String>,
+    closed: bool,
+}
+
+/// Writes while under the window and the total, stopping only at an ack-unit boundary
+/// once past the deadline (so every byte sent gets acked).
+fn pump(sock: &TlsSocket, st: &RefCell<Bulk>, chunk: &[u8], total: u64, deadline: Instant) {
+    let mut st = st.borrow_mut();
+    while st.sent < total && st.sent - st.acked * ACK_UNIT < WINDOW {
+        if st.sent % ACK_UNIT == 0 && Instant::now() >= deadline {
+            break;
+        }
+        let n = (total - st.sent).min(chunk.len() as u64) as usize;
+        if !sock.write(&chunk[..n]) {
+            st.error.get_or_insert("write refused".into());
+            break;
+        }
+        st.sent += n as u64;
+    }
+}
+
+/// A warm-up transfer of an eighth of the bytes (Node's JIT), then the measured one.
+fn measure_bulk(port: u16, b: &Budget) -> Measure {
+    let warmup = bulk(port, (b.bulk_bytes / 8).max(ACK_UNIT), b.limit);
+    let mut m = bulk(port, b.bulk_bytes, b.limit);
+    if warmup.value.is_none() {
+        m.note = format!("warm-up: {}; {}", warmup.note, m.note);
+    }
+    m
+}
+
+/// One connection sends `total` bytes; MB/s from `secureConnect` to the last ack.
+fn bulk(port: u16, total: u64, limit: Duration) -> Measure {
+    let ev = match EventLoop::new() {
+        Ok(ev) => ev,
+        Err(e) => {
+            return Measure {
+                note: e.to_string(),
+                ..Measure::default()
+            }
+        }
+    };
+    let sock = match connect(&ev, client_options(port, client_context())) {
+        Ok(s) => s,
+        Err(e) => {
+            return Measure {
+                note: format!("connect: {e}"),
+                ..Measure::default()
+            }
+        }
+    };
+    let st = Rc::new(RefCell::new(Bulk::default()));
+    let chunk: Rc<Vec<u8>> = Rc::new((0..CHUNK).map(|i| (i % 251) as u8).collect());
+    let deadline = Instant::now() + limit;
+    let (s, c) = (st.clone(), chunk.clone());
+    sock.on_secure_connect(move |sock| {
+        s.borrow_mut().start = Some(Instant::now());
+        pump(sock, &s, &c, total, deadline);
+    });
+    let (s, c) = (st.clone(), chunk.clone());
+    sock.on_data(move |sock, data| {
+        {
+            let mut st = s.borrow_mut();
+            st.acked += data.len() as u64;
+            st.last_ack = Some(Instant::now());
+        }
+        pump(sock, &s, &c, total, deadline);
+    });
+    let s = st.clone();
+    sock.on_error(move |_, e| {
+        s.borrow_mut()
+            .error
+            .get_or_insert_with(|| format!("{}: {e}", e.code()));
+    });
+    let s = st.clone();
+    sock.on_close(move |_, _| s.borrow_mut().closed = true);
+    let finished = ev
+        .run_until(
+            || {
+                let st = st.borrow();
+                st.closed
+                    || st.error.is_some()
+                    || (st.start.is_some()
+                        && st.acked * ACK_UNIT >= st.sent
+                        && (st.sent >= total || Instant::now() >= deadline))
+            },
+            limit + GRACE,
+        )
+        .unwrap_or(false);
+    sock.end();
+    let _ = ev.run_until(|| st.borrow().closed, GRACE);
+    let st = std::mem::take(&mut *st.borrow_mut());
+    let mut note = format!("{} MiB acked of {} MiB", st.acked, total / ACK_UNIT);
+    if !finished {
+        note.push_str(&format!(
+            ", STALLED: {} MiB sent, {} acked after {:?}",
+            st.sent / ACK_UNIT,
+            st.acked,
+            limit + GRACE
+        ));
+    } else if st.sent < total {
+        note.push_str(", time limit");
+    }
+    if let Some(e) = &st.error {
+        note.push_str(&format!(", ERROR {e}"));
+    }
+    let value = match (st.start, st.last_ack) {
+        (Some(a), Some(z))
+            if finished && st.error.is_none() && st.acked * ACK_UNIT >= st.sent && z > a =>
+        {
+            Some((st.acked * ACK_UNIT) as f64 / 1e6 / (z - a).as_secs_f64())
+        }
+        _ => None,
+    };
+    Measure {
+        value,
+        peak_mib: None,
+        note,
+    }
+}
+
+/// The soft `RLIMIT_NOFILE`, from `/proc/self/limits`.
+fn fd_limit() -> Option<usize> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line.split_whitespace().nth(3)?.parse().ok()
+}
+
+fn measure_memory(server: &mut ChildServer, b: &Budget) -> Measure {
+    let mut note = String::new();
+    let mut n = b.idle;
+    if let Some(limit) = fd_limit() {
+        // One fd per connection here and one in the server, plus some for each process.
+        let fit = limit.saturating_sub(64);
+        if fit < n {
+            note.push_str(&format!("ulimit -n {limit}: {fit} connections; "));
+            n = fit;
+        }
+    }
+    let deadline = Instant::now() + b.memory_limit;
+    let ev = match EventLoop::new() {
+        Ok(ev) => ev,
+        Err(e) => {
+            return Measure {
+                note: e.to_string(),
+                ..Measure::default()
+            }
+        }
+    };
+    // A first connection, closed, so lazy start-up costs land in the baseline.
+    let (w, _, _) = handshakes(server.port, 1, 1, Duration::from_secs(5), |_| {
+        client_context()
+    });
+    while server.connections < 1 && Instant::now() < deadline {
+        let _ = ev.run_until(|| false, Duration::from_millis(10));
+        server.read_lines();
+    }
+    let _ = ev.run_until(|| false, Duration::from_millis(200));
+    let Some((base, _)) = server.rss_kib() else {
+        return Measure {
+            note: "cannot read /proc/<pid>/status".into(),
+            ..Measure::default()
+        };
+    };
+    if w.ok != 1 {
+        note.push_str("warm-up connection failed; ");
+    }
+    let stats = Rc::new(RefCell::new(Handshakes::default()));
+    let mut socks = Vec::with_capacity(n);
+    let contexts: Vec<SecureContext> = (0..n).map(|_| client_context()).collect();
+    let expected = server.connections + n;
+    while Instant::now() < deadline {
+        while socks.len() < n && socks.len() - stats.borrow().ok < 32 {
+            let i = socks.len();
+            match connect(&ev, client_options(server.port, contexts[i].clone())) {
+                Ok(sock) => {
+                    let st = stats.clone();
+                    sock.on_secure_connect(move |_| st.borrow_mut().ok += 1);
+                    let st = stats.clone();
+                    sock.on_error(move |_, e| {
+                        let mut st = st.borrow_mut();
+                        st.failed += 1;
+                        st.first_error
+                            .get_or_insert_with(|| format!("{}: {e}", e.code()));
+                    });
+                    socks.push(sock);
+                }
+                Err(e) => {
+                    note.push_str(&format!("connect: {e}; "));
+                    break;
+                }
+            }
+        }
+        let _ = ev.run_until(|| false, Duration::from_millis(5));
+        server.read_lines();
+        if server.connections >= expected || stats.borrow().failed > 0 {
+            break;
+        }
+    }
+    // Let the last tickets and acks settle, then read.
+    let _ = ev.run_until(|| false, Duration::from_millis(300));
+    server.read_lines();
+    let open = socks.iter().filter(|s| s.is_open()).count();
+    let rss = server.rss_kib();
+    for s in &socks {
+        s.destroy();
+    }
+    let _ = ev.run_until(|| false, Duration::from_millis(50));
+    let st = stats.borrow();
+    let established = server.connections.saturating_sub(expected - n);
+    note.push_str(&format!(
+        "{established} of {n} established (server count), {open} open at the reading"
+    ));
+    if st.failed > 0 {
+        note.push_str(&format!(
+            ", FAILED {} (first: {})",
+            st.failed,
+            st.first_error.as_deref().unwrap_or("?")
+        ));
+    }
+    if established < n {
+        note.push_str(", time limit or failure");
+    }
+    let Some((rss, hwm)) = rss else {
+        return Measure {
+            note,
+            ..Measure::default()
+        };
+    };
+    note.push_str(&format!(", VmRSS {} -> {} MiB", base / 1024, rss / 1024));
+    let value = (established > 0 && open == n)
+        .then(|| rss.saturating_sub(base) as f64 / established as f64);
+    Measure {
+        value,
+        peak_mib: Some(hwm as f64 / 1024.0),
+        note,
+    }
+}
+
+// ----- running and printing -----
+
+struct Row {
+    metric: String,
+    unit: &'static str,
+    ours: Option<f64>,
+    node: Option<f64>,
+}
+
+fn run_metric(m: &Metric, b: &Budget, cli: Option<&PathBuf>, rows: &mut Vec<Row>) {
+    let (ours, node) = match m.kind {
+        Kind::Memory => {
+            let ours = match cli {
+                Some(bin) => match ChildServer::ours(bin, m.cert) {
+                    Ok(mut s) => measure_memory(&mut s, b),
+                    Err(e) => failed(e),
+                },
+                None => failed(
+                    "no node-tls binary: run `cargo build --release -p node-tls-cli` first".into(),
+                ),
+            };
+            let node = match ChildServer::node(m.cert, true) {
+                Ok(mut s) => measure_memory(&mut s, b),
+                Err(e) => failed(e),
+            };
+            (ours, node)
+        }
+        kind => {
+            let measure = |port| match kind {
+                Kind::Bulk => measure_bulk(port, b),
+                _ => measure_handshakes(port, kind, b),
+            };
+            let ours = match OurServer::start(m.cert) {
+                Ok(s) => {
+                    let mut r = measure(s.port);
+                    let errors = s.client_errors.load(Ordering::Relaxed);
+                    if errors > 0 {
+                        r.note.push_str(&format!(", server clientErrors: {errors}"));
+                    }
+                    r
+                }
+                Err(e) => failed(e),
+            };
+            let node = match ChildServer::node(m.cert, false) {
+                Ok(s) => measure(s.port),
+                Err(e) => failed(e),
+            };
+            (ours, node)
+        }
+    };
+    eprintln!("  ours: {}", ours.note);
+    eprintln!("  node: {}", node.note);
+    let unit = match m.kind {
+        Kind::Full(_) | Kind::Resumed => "conn/s",
+        Kind::Bulk => "MB/s",
+        Kind::Memory => "KiB/conn",
+    };
+    rows.push(Row {
+        metric: m.name.clone(),
+        unit,
+        ours: ours.value,
+        node: node.value,
+    });
+    if let Kind::Memory = m.kind {
+        rows.push(Row {
+            metric: format!("{} peak RSS", m.name),
+            unit: "MiB",
+            ours: ours.peak_mib,
+            node: node.peak_mib,
+        });
+    }
+}
+
+fn failed(note: String) -> Measure {
+    Measure {
+        note,
+        ..Measure::default()
+    }
+}
+
+fn print_table(rows: &[Row]) {
+    let fmt = |v: Option<f64>| match v {
+        Some(v) if v >= 100.0 => format!("{v:.0}"),
+        Some(v) => format!("{v:.1}"),
+        None => "-".to_string(),
+    };
+    let lines: Vec<[String; 5]> = rows
+        .iter()
+        .map(|r| {
+            let ratio = match (r.ours, r.node) {
+                (Some(a), Some(b)) if b > 0.0 => format!("{:.2}", a / b),
+                _ => "-".to_string(),
+            };
+            [
+                r.metric.clone(),
+                r.unit.to_string(),
+                fmt(r.ours),
+                fmt(r.node),
+                ratio,
+            ]
+        })
+        .collect();
+    let header = ["metric", "unit", "ours", "node", "ours/node"].map(String::from);
+    let mut width = [0; 5];
+    for l in std::iter::once(&header).chain(&lines) {
+        for (w, cell) in width.iter_mut().zip(l) {
+            *w = (*w).max(cell.len());
+        }
+    }
+    for l in std::iter::once(&header).chain(&lines) {
+        println!(
+            "{:<w0$}  {:<w1$}  {:>w2$}  {:>w3$}  {:>w4$}",
+            l[0],
+            l[1],
+            l[2],
+            l[3],
+            l[4],
+            w0 = width[0],
+            w1 = width[1],
+            w2 = width[2],
+            w3 = width[3],
+            w4 = width[4]
+        );
+    }
+    println!("(ratio > 1 is better for ours on rates and MB/s, < 1 on memory)");
+}
+
+fn main() {
+    let mut quick = false;
+    let mut filters = Vec::new();
+    for arg in std::env::args().skip(1) {
+        match arg.as_str() {
+            "--quick" => quick = true,
+            "--list" => {
+                for m in metrics() {
+                    println!("{}", m.name);
+                }
+                return;
+            }
+            "-h" | "--help" => {
+                println!("usage: cargo bench --bench loopback -- [--quick] [--list] [WORD...]");
+                println!("  runs the metrics whose name contains a WORD (all without one)");
+                return;
+            }
+            // `cargo bench` passes --bench; other flags are the libtest harness's.
+            a if a.starts_with('-') => {}
+            a => filters.push(a.to_string()),
+        }
+    }
+    let selected: Vec<Metric> = metrics()
+        .into_iter()
+        .filter(|m| filters.is_empty() || filters.iter().any(|f| m.name.contains(f.as_str())))
+        .collect();
+    if selected.is_empty() {
+        eprintln!("no metric matches {filters:?}; the metrics:");
+        for m in metrics() {
+            eprintln!("  {}", m.name);
+        }
+        std::process::exit(2);
+    }
+    let node_version = Command::new("node")
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    let Some(node_version) = node_version else {
+        println!(
+            "loopback bench: `node` is not on PATH, so there is nothing to compare with; skipping"
+        );
+        return;
+    };
+    if !node_version.starts_with("v20.") {
+        eprintln!("note: the comparison is meant for Node 20; this is {node_version}");
+    }
+    let cli = our_cli();
+    if selected.iter().any(|m| matches!(m.kind, Kind::Memory)) {
+        match &cli {
+            Some(p) => {
+                eprintln!("memory: our server is {}", p.display());
+                if p.parent().is_some_and(|d| d.ends_with("debug")) {
+                    eprintln!("  (a debug build: `cargo build --release -p node-tls-cli` for a fair one)");
+                }
+            }
+            None => eprintln!(
+                "memory: no node-tls binary found; run `cargo build --release -p node-tls-cli` first"
+            ),
+        }
+    }
+    let budget = if quick { QUICK } else { FULL };
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!(
+        "loopback: ours (node-tls) vs node {node_version}, {cores} cores{}",
+        if quick { ", --quick" } else { "" }
+    );
+    let mut rows = Vec::new();
+    for m in &selected {
+        eprintln!("{} ...", m.name);
+        run_metric(m, &budget, cli.as_ref(), &mut rows);
+    }
+    print_table(&rows);
+}

@@ -224,3 +224,44 @@ fn data_waits_for_a_late_data_handler() {
         ["data:early", "end", "close:false"]
     );
 }
+
+#[test]
+fn write_reports_backpressure_and_drain_follows() {
+    let ev = EventLoop::new().unwrap();
+    let server = create_server(&ev, spec_server_options()).unwrap();
+    let port = server.listen("127.0.0.1", 0).unwrap().port();
+    let received = Rc::new(RefCell::new(0usize));
+    let r = received.clone();
+    server.on_secure_connection(move |sock| {
+        let r = r.clone();
+        sock.on_data(move |_, chunk| *r.borrow_mut() += chunk.len());
+    });
+    let sock = connect(
+        &ev,
+        ConnectOptions::new(port).ca(read_fixture("spec/server-cert.pem")),
+    )
+    .unwrap();
+    let log = log();
+    let l = log.clone();
+    sock.on_drain(move |_| push(&l, "drain"));
+    // before the handshake, 16 KiB is already over the high-water mark
+    assert!(sock.write(&[1u8; 1000]));
+    assert!(!sock.write(&[2u8; node_tls::HIGH_WATER_MARK]));
+    assert!(sock.writable_length() > node_tls::HIGH_WATER_MARK);
+    wait(&ev, &log, "drain");
+    assert_eq!(sock.writable_length(), 0);
+    let total = 1000 + node_tls::HIGH_WATER_MARK + 4 * 1024 * 1024;
+    let mut refused = 0;
+    for _ in 0..64 {
+        if !sock.write(&[3u8; 64 * 1024]) {
+            refused += 1;
+        }
+    }
+    assert!(refused > 0, "4 MiB at once must exceed the high-water mark");
+    let r = received.clone();
+    assert!(ev
+        .run_until(|| *r.borrow() == total, Duration::from_secs(20))
+        .unwrap());
+    let drains = log.borrow().iter().filter(|e| *e == "drain").count();
+    assert!(drains >= 2, "{drains}");
+}

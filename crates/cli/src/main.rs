@@ -338,25 +338,31 @@ fn wire_client(
         }
     });
     if let Some(pipe) = stdin {
-        let sock = sock.clone();
-        let ev_pipe = pipe.clone();
-        let register = move || {
-            let mut guard = ev_pipe.borrow_mut();
+        // Backpressure end to end: stop taking chunks when write() says the socket's
+        // buffer is full, take more on 'drain'; the bounded channel then blocks the
+        // thread reading stdin.
+        let handle = sock.clone();
+        let pump = Rc::new(move || {
+            let mut guard = pipe.borrow_mut();
             let Some(rx) = guard.as_ref() else { return };
             while let Ok(chunk) = rx.try_recv() {
                 match chunk {
                     Some(data) => {
-                        sock.write(&data);
+                        if !handle.write(&data) {
+                            return;
+                        }
                     }
                     None => {
-                        sock.end();
+                        handle.end();
                         *guard = None;
                         return;
                     }
                 }
             }
-        };
-        ev.on_wake(register);
+        });
+        let on_drain = pump.clone();
+        sock.on_drain(move |_| on_drain());
+        ev.on_wake(move || pump());
     }
     let o = *out;
     sock.on_data(move |sock, chunk| o.data(sock, chunk, false));

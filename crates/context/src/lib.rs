@@ -42,7 +42,7 @@ use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::server::ResolvesServerCert;
 use rustls::sign::CertifiedKey;
 use rustls::{ClientConfig, ServerConfig, SignatureScheme};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use verify::{HandshakeVerifier, Trust};
 
 /// How a server asks for client certificates (`requestCert`, `rejectUnauthorized`).
@@ -84,60 +84,61 @@ pub fn create_secure_context(
     let credentials = Arc::new(credentials);
     let honor_cipher_order = options.honor_cipher_order
         || options.protocol.secure_options & protocol::op::CIPHER_SERVER_PREFERENCE != 0;
-    let lifetime = options
-        .session_timeout
-        .map_or(tickets::DEFAULT_SESSION_TIMEOUT, |s| s as u32);
     // Tickets are on by default with random keys, as in Node; SSL_OP_NO_TICKET turns
     // them off (sessions are then resumed from the server's cache by id).
-    let ticketer: Option<Arc<dyn rustls::server::ProducesTickets>> =
-        if options.protocol.secure_options & protocol::op::NO_TICKET != 0 {
-            None
-        } else {
-            let id_context = options.session_id_context.as_deref().unwrap_or_default();
-            let t = tickets::Ticketer::new(
-                options.ticket_keys.as_deref(),
-                lifetime,
-                id_context.as_bytes(),
-            )
-            .ok_or_else(|| ContextError::new("ticketKeys", "cannot derive ticket keys"))?;
-            Some(Arc::new(t))
-        };
+    let tickets =
+        (options.protocol.secure_options & protocol::op::NO_TICKET == 0).then(|| TicketSettings {
+            keys: options.ticket_keys.clone(),
+            lifetime: options
+                .session_timeout
+                .map_or(tickets::DEFAULT_SESSION_TIMEOUT, |s| s as u32),
+            id_context: options.session_id_context.clone().unwrap_or_default(),
+        });
     let parts = Parts {
         provider,
         versions: protocols.versions,
         credentials: credentials.clone(),
         hints: trust.hints().to_vec(),
         honor_cipher_order,
-        ticketer,
-        session_cache: rustls::server::ServerSessionMemoryCache::new(1024),
+        tickets,
     };
+    // The client config is built now: it fails exactly when a server config would
+    // (same provider and versions), so errors surface here. Server configs, with
+    // their session cache and ticket keys, are built on first server use.
     let client = Arc::new(parts.client_config()?);
-    let servers = [
-        Arc::new(parts.server_config(ClientAuth::None)?),
-        Arc::new(parts.server_config(ClientAuth::Request)?),
-        Arc::new(parts.server_config(ClientAuth::Require)?),
-    ];
     Ok(SecureContext {
         inner: Arc::new(Inner {
-            versions: parts.versions.clone(),
             credentials,
             trust,
             client,
-            servers,
+            parts,
+            servers: OnceLock::new(),
         }),
     })
 }
 
+/// `ticketKeys`, `sessionTimeout`, `sessionIdContext`, when tickets are on.
+#[derive(Debug)]
+struct TicketSettings {
+    keys: Option<Vec<u8>>,
+    lifetime: u32,
+    id_context: String,
+}
+
 /// What the rustls configs are built from.
+#[derive(Debug)]
 struct Parts {
     provider: Arc<CryptoProvider>,
     versions: Vec<&'static rustls::SupportedProtocolVersion>,
     credentials: Arc<Credentials>,
     hints: Vec<rustls::DistinguishedName>,
     honor_cipher_order: bool,
-    ticketer: Option<Arc<dyn rustls::server::ProducesTickets>>,
-    session_cache: Arc<rustls::server::ServerSessionMemoryCache>,
+    tickets: Option<TicketSettings>,
 }
+
+/// The three server configs of a context (one per [`ClientAuth`]), sharing one session
+/// cache and one ticketer.
+type ServerConfigs = [Arc<ServerConfig>; 3];
 
 impl Parts {
     fn verifier(&self, auth: ClientAuth) -> Arc<HandshakeVerifier> {
@@ -158,6 +159,30 @@ impl Parts {
             .with_client_cert_resolver(self.credentials.clone()))
     }
 
+    fn server_configs(&self) -> Result<ServerConfigs, String> {
+        let cache = rustls::server::ServerSessionMemoryCache::new(1024);
+        let ticketer: Option<Arc<dyn rustls::server::ProducesTickets>> = match &self.tickets {
+            None => None,
+            Some(t) => Some(Arc::new(
+                tickets::Ticketer::new(t.keys.as_deref(), t.lifetime, t.id_context.as_bytes())
+                    .ok_or("cannot derive session ticket keys")?,
+            )),
+        };
+        let build = |auth| {
+            let mut config = self.server_config(auth).map_err(|e| e.to_string())?;
+            config.session_storage = cache.clone();
+            if let Some(t) = &ticketer {
+                config.ticketer = t.clone();
+            }
+            Ok::<_, String>(Arc::new(config))
+        };
+        Ok([
+            build(ClientAuth::None)?,
+            build(ClientAuth::Request)?,
+            build(ClientAuth::Require)?,
+        ])
+    }
+
     fn server_config(&self, auth: ClientAuth) -> Result<ServerConfig, ContextError> {
         let mut config = ServerConfig::builder_with_provider(self.provider.clone())
             .with_protocol_versions(&self.versions)
@@ -168,11 +193,6 @@ impl Parts {
                 suites: self.provider.cipher_suites.clone(),
             }));
         config.ignore_client_order = self.honor_cipher_order;
-        // One cache and one ticketer for the three client-auth variants of a context.
-        config.session_storage = self.session_cache.clone();
-        if let Some(ticketer) = &self.ticketer {
-            config.ticketer = ticketer.clone();
-        }
         Ok(config)
     }
 }
@@ -187,11 +207,11 @@ pub struct SecureContext {
 
 #[derive(Debug)]
 struct Inner {
-    versions: Vec<&'static rustls::SupportedProtocolVersion>,
     credentials: Arc<Credentials>,
     trust: Trust,
     client: Arc<ClientConfig>,
-    servers: [Arc<ServerConfig>; 3],
+    parts: Parts,
+    servers: OnceLock<Result<ServerConfigs, String>>,
 }
 
 impl SecureContext {
@@ -200,14 +220,22 @@ impl SecureContext {
         self.inner.client.clone()
     }
 
-    /// The rustls server config of this context for a given client-auth mode.
-    pub fn server_config(&self, auth: ClientAuth) -> Arc<ServerConfig> {
+    /// The rustls server config of this context for a given client-auth mode (built on
+    /// first use; `Err` only if the system's random generator fails for ticket keys).
+    pub fn server_config(&self, auth: ClientAuth) -> Result<Arc<ServerConfig>, ContextError> {
         let slot = match auth {
             ClientAuth::None => 0,
             ClientAuth::Request => 1,
             ClientAuth::Require => 2,
         };
-        self.inner.servers[slot].clone()
+        match self
+            .inner
+            .servers
+            .get_or_init(|| self.inner.parts.server_configs())
+        {
+            Ok(configs) => Ok(configs[slot].clone()),
+            Err(reason) => Err(ContextError::new("ticketKeys", reason.clone())),
+        }
     }
 
     /// Judges a peer's certificate chain (leaf first) against this context's `ca` (or the
@@ -242,7 +270,7 @@ impl SecureContext {
             .crypto_provider()
             .cipher_suites
             .iter()
-            .filter(|s| self.inner.versions.contains(&s.version()))
+            .filter(|s| self.inner.parts.versions.contains(&s.version()))
             .filter_map(|s| ciphers::openssl_name(s.suite()))
             .collect()
     }

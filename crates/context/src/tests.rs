@@ -50,7 +50,7 @@ fn v1_spec_certificate_loads() {
     )
     .unwrap();
     assert!(ctx.has_credentials());
-    let _ = ctx.server_config(ClientAuth::Require);
+    assert!(ctx.server_config(ClientAuth::Require).is_ok());
     let _ = ctx.client_config();
 }
 

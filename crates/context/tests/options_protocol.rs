@@ -592,7 +592,7 @@ fn ticket_keys_and_session_timeout_reach_the_server_config() {
     let server = ctx(SecureContextOptions::new()
         .ticket_keys(vec![9u8; 48])
         .session_timeout(60));
-    let config = server.server_config(ClientAuth::None);
+    let config = server.server_config(ClientAuth::None).unwrap();
     assert!(config.ticketer.enabled());
     assert_eq!(config.ticketer.lifetime(), 60);
 }

@@ -21,6 +21,8 @@ const WAKE_TOKEN: Token = Token(usize::MAX);
 /// Reads per socket per turn before others get theirs (fairness).
 const READ_BUDGET: usize = 16;
 const READ_CHUNK: usize = 64 * 1024;
+/// Sent bytes kept at the front of a socket's output buffer before it is compacted.
+const COMPACT_AT: usize = 64 * 1024;
 
 /// An event waiting for its handlers.
 pub(crate) enum Emit {
@@ -32,6 +34,7 @@ pub(crate) enum Emit {
     Data(usize, Vec<u8>),
     End(usize),
     Error(usize, Error),
+    Drain(usize),
     Close(usize, bool),
 }
 
@@ -314,6 +317,10 @@ impl EventLoop {
                         sock.end();
                     }
                 }
+                Emit::Drain(id) => {
+                    let sock = TlsSocket::from_parts(weak, id);
+                    self.call_socket(id, |h| &mut h.drain, |f| f(&sock));
+                }
                 Emit::Error(id, err) => {
                     let sock = TlsSocket::from_parts(weak, id);
                     self.call_socket(id, |h| &mut h.error, |f| f(&sock, &err));
@@ -504,6 +511,14 @@ pub(crate) fn flush_dirty(state: &mut State) {
         if s.out_pos == s.out.len() {
             s.out.clear();
             s.out_pos = 0;
+        } else if s.out_pos >= COMPACT_AT {
+            // Drop what was sent, so a socket that never quite drains stays bounded.
+            s.out.drain(..s.out_pos);
+            s.out_pos = 0;
+        }
+        if s.need_drain && s.out.is_empty() && s.tls.buffered() == 0 && !s.tls.is_closed() {
+            s.need_drain = false;
+            queue.push_back(Emit::Drain(id));
         }
         if let Some(e) = failed {
             s.out.clear();

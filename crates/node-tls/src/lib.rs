@@ -37,7 +37,7 @@ pub use context::{
 pub use error::Error;
 pub use event_loop::{EventLoop, Remote};
 pub use server::{Server, ServerAddress};
-pub use socket::TlsSocket;
+pub use socket::{TlsSocket, HIGH_WATER_MARK};
 pub use tls_core::Cipher;
 
 use mio::{Interest, Token};

@@ -23,6 +23,7 @@ pub(crate) struct Handlers {
     pub(crate) end: Vec<Box<Handler>>,
     pub(crate) error: Vec<Box<ErrorHandler>>,
     pub(crate) close: Vec<Box<CloseHandler>>,
+    pub(crate) drain: Vec<Box<Handler>>,
 }
 
 /// What the loop knows of one connection.
@@ -39,6 +40,8 @@ pub(crate) struct SocketState {
     pub(crate) out: Vec<u8>,
     pub(crate) out_pos: usize,
     pub(crate) want_write: bool,
+    /// `write()` returned `false`: emit `'drain'` once everything is sent.
+    pub(crate) need_drain: bool,
     pub(crate) ending: bool,
     pub(crate) write_shut: bool,
     pub(crate) read_eof: bool,
@@ -53,7 +56,17 @@ pub(crate) struct SocketState {
     pub(crate) bytes_written: u64,
 }
 
+/// Node's default `writableHighWaterMark`: 16 KiB.
+pub const HIGH_WATER_MARK: usize = 16 * 1024;
+
 impl SocketState {
+    /// Queued bytes not yet sent: ciphertext not yet written plus plaintext waiting
+    /// for the handshake.
+    pub(crate) fn buffered(&mut self) -> usize {
+        self.tls.poll_transmit(&mut self.out);
+        self.out.len() - self.out_pos + self.tls.buffered()
+    }
+
     pub(crate) fn new(
         stream: Stream,
         tls: tls_core::Connection,
@@ -73,6 +86,7 @@ impl SocketState {
             out: Vec::new(),
             out_pos: 0,
             want_write: connecting,
+            need_drain: false,
             ending: false,
             write_shut: false,
             read_eof: false,
@@ -210,6 +224,11 @@ impl TlsSocket {
         self.handlers(|h| h.error.push(Box::new(f)))
     }
 
+    /// `'drain'`: after `write()` returned `false`, everything queued has been sent.
+    pub fn on_drain(&self, f: impl FnMut(&TlsSocket) + 'static) -> &Self {
+        self.handlers(|h| h.drain.push(Box::new(f)))
+    }
+
     /// `'close'`, with `hadError`.
     pub fn on_close(&self, f: impl FnMut(&TlsSocket, bool) + 'static) -> &Self {
         self.handlers(|h| h.close.push(Box::new(f)))
@@ -218,16 +237,26 @@ impl TlsSocket {
     // ----- methods -----
 
     /// `write(data)`: queued and encrypted; sent once the handshake is done. Returns
-    /// `false` when the socket is closed or ended.
+    /// `false`, as Node's streams do, when more than [`HIGH_WATER_MARK`] bytes wait to be
+    /// sent (the data is still queued: wait for `'drain'` before writing more), or when
+    /// the socket is closed or ended (the data is dropped).
     pub fn write(&self, data: &[u8]) -> bool {
         self.with(false, |state, id| {
             let s = state.sockets.get_mut(&id).expect("checked by with");
-            if s.ending || s.closed {
+            if s.ending || s.closed || !s.tls.write(data) {
                 return false;
             }
-            let ok = s.tls.write(data);
+            let below = s.buffered() < HIGH_WATER_MARK;
+            s.need_drain |= !below;
             state.mark_dirty(id);
-            ok
+            below
+        })
+    }
+
+    /// `writableLength`: bytes queued and not yet handed to the kernel.
+    pub fn writable_length(&self) -> usize {
+        self.with(0, |state, id| {
+            state.sockets.get_mut(&id).map_or(0, SocketState::buffered)
         })
     }
 

@@ -146,6 +146,8 @@ pub struct Connection {
     pending_out: Vec<u8>,
     /// `end()` was called during the handshake.
     end_requested: bool,
+    /// Plaintext written before the handshake ended, waiting in rustls.
+    early_plaintext: usize,
     /// Our close_notify is queued.
     ended: bool,
 }
@@ -187,7 +189,10 @@ impl Connection {
             (true, false) => ClientAuth::Request,
             (true, true) => ClientAuth::Require,
         };
-        let tls = rustls::ServerConnection::new(context.server_config(auth)).map_err(Error::Tls)?;
+        let config = context
+            .server_config(auth)
+            .map_err(|e| Error::Tls(rustls::Error::General(e.to_string())))?;
+        let tls = rustls::ServerConnection::new(config).map_err(Error::Tls)?;
         let deadline = now.checked_add(options.handshake_timeout);
         Ok(Self::new(
             context,
@@ -217,6 +222,7 @@ impl Connection {
             discard_output: false,
             pending_out: Vec::new(),
             end_requested: false,
+            early_plaintext: 0,
             ended: false,
         };
         // Node buffers every write made before the handshake ends.
@@ -297,8 +303,20 @@ impl Connection {
         if self.state == State::Closed {
             return false;
         }
+        if self.state == State::Handshaking {
+            self.early_plaintext += data.len();
+        }
         // With no buffer limit, rustls takes everything.
         self.tls.writer().write_all(data).is_ok()
+    }
+
+    /// Bytes written but not yet available from [`Connection::poll_transmit`]: the
+    /// plaintext held until the handshake ends. The caller adds what it has not sent.
+    pub fn buffered(&self) -> usize {
+        match self.state {
+            State::Handshaking => self.early_plaintext,
+            _ => 0,
+        }
     }
 
     /// Node's `end()`: send close_notify after any queued data.

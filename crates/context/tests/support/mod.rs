@@ -83,7 +83,7 @@ pub fn handshake(server: &SecureContext, client: &SecureContext) -> Result<Shook
 }
 
 pub fn handshake_with(server: &SecureContext, client: Arc<ClientConfig>) -> Result<Shook, String> {
-    let server = ServerConnection::new(server.server_config(ClientAuth::None))
+    let server = ServerConnection::new(server.server_config(ClientAuth::None).unwrap())
         .map_err(|e| format!("server: {e}"))?;
     let name = ServerName::try_from("localhost").unwrap();
     let client = ClientConnection::new(client, name).map_err(|e| format!("client: {e}"))?;

@@ -11,7 +11,7 @@ use crate::socket::SocketState;
 use crate::{Error, Server, TlsSocket};
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::{self, Read, Write};
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
@@ -45,7 +45,7 @@ pub(crate) struct State {
     pub(crate) queue: VecDeque<Emit>,
     next_id: usize,
     /// Sockets with output to flush or a close to check.
-    dirty: Vec<usize>,
+    dirty: HashSet<usize>,
     /// Sockets whose read budget ran out: read them again next turn.
     again: Vec<usize>,
     read_buf: Vec<u8>,
@@ -59,9 +59,7 @@ impl State {
     }
 
     pub(crate) fn mark_dirty(&mut self, id: usize) {
-        if !self.dirty.contains(&id) {
-            self.dirty.push(id);
-        }
+        self.dirty.insert(id);
     }
 }
 
@@ -106,7 +104,7 @@ impl EventLoop {
                     servers: HashMap::new(),
                     queue: VecDeque::new(),
                     next_id: 0,
-                    dirty: Vec::new(),
+                    dirty: HashSet::new(),
                     again: Vec::new(),
                     read_buf: vec![0; READ_CHUNK],
                     wake_handlers: Vec::new(),
@@ -417,7 +415,7 @@ fn socket_io(state: &mut State, id: usize, readable: bool, writable: bool) {
         match s.stream.take_error() {
             Ok(Some(e)) | Err(e) => {
                 s.fail_io(id, e, "connect", queue);
-                push_dirty(dirty, id);
+                dirty.insert(id);
                 return;
             }
             Ok(None) => {}
@@ -465,13 +463,7 @@ fn socket_io(state: &mut State, id: usize, readable: bool, writable: bool) {
         }
         s.collect_events(id, queue);
     }
-    push_dirty(dirty, id);
-}
-
-fn push_dirty(dirty: &mut Vec<usize>, id: usize) {
-    if !dirty.contains(&id) {
-        dirty.push(id);
-    }
+    dirty.insert(id);
 }
 
 /// Sends pending bytes of every dirty socket and closes the finished ones.

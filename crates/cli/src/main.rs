@@ -365,6 +365,8 @@ fn wire_client(
         ev.on_wake(move || pump());
     }
     let o = *out;
+    sock.on_session(move |_| o.session());
+    let o = *out;
     sock.on_data(move |sock, chunk| o.data(sock, chunk, false));
     let o = *out;
     sock.on_end(move |sock| o.end(sock, false));

@@ -99,6 +99,13 @@ impl Out {
         value
     }
 
+    /// Client: a resumable session arrived.
+    pub fn session(&self) {
+        if self.json {
+            self.emit(json!({ "event": "session" }));
+        }
+    }
+
     pub fn data(&self, sock: &TlsSocket, chunk: &[u8], server: bool) {
         if !self.json {
             if !server {

@@ -38,6 +38,7 @@ const c = tls.connect(o, () => {
   c.end('hi');
 });
 c.on('data', () => {});
+c.on('session', () => console.log(JSON.stringify({ event: 'session' })));
 c.on('error', (e) => console.log(JSON.stringify({ event: 'error', code: e.code })));
 c.on('close', () => console.log(JSON.stringify({ event: 'close' })));
 "#;
@@ -147,6 +148,7 @@ fn authorization(v: &Value) -> String {
 /// The client's outcome: its events up to `close`, as `secureConnect:AUTH` / `error:CODE`.
 fn client_outcome(client: &mut Proc) -> Vec<String> {
     let mut out = Vec::new();
+    let mut sessions = 0;
     while let Some(line) = client.next_line() {
         let Ok(v) = serde_json::from_str::<Value>(&line) else {
             continue;
@@ -154,10 +156,13 @@ fn client_outcome(client: &mut Proc) -> Vec<String> {
         match v["event"].as_str() {
             Some("secureConnect") => out.push(format!("secureConnect:{}", authorization(&v))),
             Some("error") => out.push(format!("error:{}", v["code"].as_str().unwrap_or("?"))),
+            // Counted, not placed: Node may report a ticket after our data events.
+            Some("session") => sessions += 1,
             Some("close") => break,
             _ => {}
         }
     }
+    out.push(format!("sessions:{sessions}"));
     out
 }
 

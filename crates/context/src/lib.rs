@@ -26,6 +26,7 @@ mod options;
 pub mod pem;
 pub mod pfx;
 mod protocol;
+mod sessions;
 mod tickets;
 mod verify;
 
@@ -33,6 +34,7 @@ pub use ciphers::{get_ciphers, openssl_name, standard_name};
 pub use describe::{describe, PeerCertificate};
 pub use error::ContextError;
 pub use options::SecureContextOptions;
+pub use sessions::sessions_stored_on_this_thread;
 pub use verify::{check_server_identity, Purpose, VerifyCode};
 
 use credentials::Credentials;
@@ -151,12 +153,15 @@ impl Parts {
     }
 
     fn client_config(&self) -> Result<ClientConfig, ContextError> {
-        Ok(ClientConfig::builder_with_provider(self.provider.clone())
+        let mut config = ClientConfig::builder_with_provider(self.provider.clone())
             .with_protocol_versions(&self.versions)
             .map_err(|e| ContextError::with_source("ciphers", "no usable protocol version", e))?
             .dangerous()
             .with_custom_certificate_verifier(self.verifier(ClientAuth::None))
-            .with_client_cert_resolver(self.credentials.clone()))
+            .with_client_cert_resolver(self.credentials.clone());
+        config.resumption =
+            rustls::client::Resumption::store(Arc::new(sessions::CountingStore::new(256)));
+        Ok(config)
     }
 
     fn server_configs(&self) -> Result<ServerConfigs, String> {

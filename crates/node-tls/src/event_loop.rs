@@ -35,6 +35,7 @@ pub(crate) enum Emit {
     End(usize),
     Error(usize, Error),
     Drain(usize),
+    Session(usize),
     Close(usize, bool),
 }
 
@@ -314,6 +315,10 @@ impl EventLoop {
                         // allowHalfOpen: false (Node's default): end our side too.
                         sock.end();
                     }
+                }
+                Emit::Session(id) => {
+                    let sock = TlsSocket::from_parts(weak, id);
+                    self.call_socket(id, |h| &mut h.session, |f| f(&sock));
                 }
                 Emit::Drain(id) => {
                     let sock = TlsSocket::from_parts(weak, id);

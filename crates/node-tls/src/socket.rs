@@ -24,6 +24,7 @@ pub(crate) struct Handlers {
     pub(crate) error: Vec<Box<ErrorHandler>>,
     pub(crate) close: Vec<Box<CloseHandler>>,
     pub(crate) drain: Vec<Box<Handler>>,
+    pub(crate) session: Vec<Box<Handler>>,
 }
 
 /// What the loop knows of one connection.
@@ -113,6 +114,7 @@ impl SocketState {
                     });
                 }
                 tls_core::Event::Data(data) => queue.push_back(Emit::Data(id, data)),
+                tls_core::Event::Session => queue.push_back(Emit::Session(id)),
                 tls_core::Event::End => queue.push_back(Emit::End(id)),
                 tls_core::Event::Error(e) => self.push_error(id, e.into(), queue),
                 _ => {}
@@ -222,6 +224,12 @@ impl TlsSocket {
     /// `'error'`: then `'close'` follows.
     pub fn on_error(&self, f: impl FnMut(&TlsSocket, &Error) + 'static) -> &Self {
         self.handlers(|h| h.error.push(Box::new(f)))
+    }
+
+    /// `'session'` (client): the server gave a resumable session (a TLS 1.3 ticket or a
+    /// TLS 1.2 session). Connections made later with the same `SecureContext` offer it.
+    pub fn on_session(&self, f: impl FnMut(&TlsSocket) + 'static) -> &Self {
+        self.handlers(|h| h.session.push(Box::new(f)))
     }
 
     /// `'drain'`: after `write()` returned `false`, everything queued has been sent.

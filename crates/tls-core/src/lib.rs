@@ -103,6 +103,10 @@ pub enum Event {
     /// The handshake is done and `authorized` / `authorizationError` are decided:
     /// Node's `secureConnect` (client) or `secureConnection` (server).
     Secure,
+    /// Client side: the server gave us a resumable session (a TLS 1.3 ticket or a
+    /// TLS 1.2 session): Node's `'session'` event. Later connections made with the same
+    /// context offer it.
+    Session,
     /// Decrypted application data.
     Data(Vec<u8>),
     /// The peer will send no more (close_notify, or a TCP FIN after the handshake):
@@ -244,6 +248,7 @@ impl Connection {
                 return;
             }
         }
+        let mut sessions = context::sessions_stored_on_this_thread();
         while !data.is_empty() && self.state != State::Closed {
             match self.tls.read_tls(&mut data) {
                 Ok(0) => break,
@@ -254,7 +259,16 @@ impl Connection {
                     return;
                 }
             }
-            if let Err(e) = self.tls.process_new_packets() {
+            let processed = self.tls.process_new_packets();
+            if !self.is_server() {
+                // The shared session store counts per thread what this call stored.
+                let now = context::sessions_stored_on_this_thread();
+                for _ in 0..now.wrapping_sub(sessions) {
+                    self.events.push_back(Event::Session);
+                }
+                sessions = now;
+            }
+            if let Err(e) = processed {
                 let err = match e {
                     // A close_notify before the handshake ends is a disconnect to Node.
                     rustls::Error::AlertReceived(AlertDescription::CloseNotify)

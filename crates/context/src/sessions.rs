@@ -1,0 +1,82 @@
+//! The client's session store: rustls's in-memory cache, counting what it stores so
+//! connections can emit Node's `'session'` event.
+//!
+//! The store is shared by every connection of a context (that is how sessions resume),
+//! and rustls calls it from inside a connection's packet processing, on the caller's
+//! thread. A per-thread counter therefore tells the connection being processed that it
+//! just delivered a session, without any per-connection state in the shared store.
+
+use rustls::client::Tls13ClientSessionValue;
+use rustls::client::{ClientSessionMemoryCache, ClientSessionStore, Tls12ClientSessionValue};
+use rustls::pki_types::ServerName;
+use rustls::NamedGroup;
+use std::cell::Cell;
+
+thread_local! {
+    static STORED: Cell<u64> = const { Cell::new(0) };
+}
+
+/// How many client sessions (TLS 1.2 sessions or TLS 1.3 tickets) connections running
+/// on this thread have stored so far. Read it before and after feeding a client
+/// connection: the difference is the number of `'session'` events it owes.
+pub fn sessions_stored_on_this_thread() -> u64 {
+    STORED.with(Cell::get)
+}
+
+fn count() {
+    STORED.with(|c| c.set(c.get().wrapping_add(1)));
+}
+
+/// rustls's memory cache with a counter on the two insertions.
+#[derive(Debug)]
+pub(crate) struct CountingStore {
+    inner: ClientSessionMemoryCache,
+}
+
+impl CountingStore {
+    /// Room for `size` servers' sessions, as rustls's own default store (256).
+    pub(crate) fn new(size: usize) -> Self {
+        Self {
+            inner: ClientSessionMemoryCache::new(size),
+        }
+    }
+}
+
+impl ClientSessionStore for CountingStore {
+    fn set_kx_hint(&self, server_name: ServerName<'static>, group: NamedGroup) {
+        self.inner.set_kx_hint(server_name, group);
+    }
+
+    fn kx_hint(&self, server_name: &ServerName<'_>) -> Option<NamedGroup> {
+        self.inner.kx_hint(server_name)
+    }
+
+    fn set_tls12_session(&self, server_name: ServerName<'static>, value: Tls12ClientSessionValue) {
+        count();
+        self.inner.set_tls12_session(server_name, value);
+    }
+
+    fn tls12_session(&self, server_name: &ServerName<'_>) -> Option<Tls12ClientSessionValue> {
+        self.inner.tls12_session(server_name)
+    }
+
+    fn remove_tls12_session(&self, server_name: &ServerName<'static>) {
+        self.inner.remove_tls12_session(server_name);
+    }
+
+    fn insert_tls13_ticket(
+        &self,
+        server_name: ServerName<'static>,
+        value: Tls13ClientSessionValue,
+    ) {
+        count();
+        self.inner.insert_tls13_ticket(server_name, value);
+    }
+
+    fn take_tls13_ticket(
+        &self,
+        server_name: &ServerName<'static>,
+    ) -> Option<Tls13ClientSessionValue> {
+        self.inner.take_tls13_ticket(server_name)
+    }
+}

@@ -45,7 +45,7 @@ use server::ServerState;
 use socket::SocketState;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use stream::Stream;
 
 /// Adds Node's credential and trust options (`key`, `cert`, `ca`, `passphrase`) as
@@ -232,7 +232,7 @@ pub fn connect(ev: &EventLoop, options: ConnectOptions) -> Result<TlsSocket, Err
     tls_options.reject_unauthorized = options.reject_unauthorized.unwrap_or_else(|| {
         std::env::var("NODE_TLS_REJECT_UNAUTHORIZED").map_or(true, |v| v != "0")
     });
-    let tls = tls_core::Connection::client(&context, tls_options, Instant::now())?;
+    let tls = tls_core::Connection::client(&context, tls_options)?;
     let (mut stream, remote) = match &options.path {
         Some(path) => {
             let s = mio::net::UnixStream::connect(path)

@@ -11,11 +11,9 @@
 //! 4. [`Connection::poll_timeout`] to know when to call `handle_timeout`
 //!
 //! ```
-//! use std::time::Instant;
 //! use tls_core::{ClientOptions, Connection};
 //! # fn ctx() -> context::SecureContext { context::create_secure_context(&Default::default()).unwrap() }
-//! let now = Instant::now();
-//! let mut client = Connection::client(&ctx(), ClientOptions::new("localhost"), now).unwrap();
+//! let mut client = Connection::client(&ctx(), ClientOptions::new("localhost")).unwrap();
 //! let mut hello = Vec::new();
 //! client.poll_transmit(&mut hello);
 //! assert!(!hello.is_empty(), "a ClientHello to send");
@@ -158,11 +156,8 @@ pub struct Connection {
 
 impl Connection {
     /// A client connection; its ClientHello is ready in [`Connection::poll_transmit`].
-    pub fn client(
-        context: &SecureContext,
-        options: ClientOptions,
-        _now: Instant,
-    ) -> Result<Self, Error> {
+    /// (A client has no timer: Node sets no handshake timeout on clients.)
+    pub fn client(context: &SecureContext, options: ClientOptions) -> Result<Self, Error> {
         let name = options
             .servername
             .as_deref()
@@ -314,7 +309,7 @@ impl Connection {
     /// Queues application data; before the handshake ends it waits for it. Returns
     /// `false` once the connection is closed or ended (the data is dropped).
     pub fn write(&mut self, data: &[u8]) -> bool {
-        if self.state == State::Closed {
+        if self.state == State::Closed || self.ended || self.end_requested {
             return false;
         }
         if self.state == State::Handshaking {

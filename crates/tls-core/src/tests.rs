@@ -87,7 +87,7 @@ fn names(events: &[Event]) -> Vec<String> {
 fn client_to(host: &str, ctx: &SecureContext) -> Connection {
     let mut options = ClientOptions::new(host);
     options.servername = Some(host.to_string());
-    Connection::client(ctx, options, Instant::now()).unwrap()
+    Connection::client(ctx, options).unwrap()
 }
 
 fn server(ctx: &SecureContext, request_cert: bool, reject: bool) -> Connection {
@@ -151,7 +151,7 @@ fn reject_unauthorized_false_connects_and_records_the_code() {
     let no_ca = ctx(SecureContextOptions::new());
     let mut options = ClientOptions::new("localhost");
     options.reject_unauthorized = false;
-    let client = Connection::client(&no_ca, options, Instant::now()).unwrap();
+    let client = Connection::client(&no_ca, options).unwrap();
     let mut pair = Pair::new(client, server(&spec_server(), false, false));
     pair.drive();
     assert_eq!(names(&pair.client_events), ["secure", "session", "session"]);

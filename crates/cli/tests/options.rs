@@ -429,3 +429,29 @@ fn configuration_error_codes_are_nodes() {
         assert_eq!(error["code"], code, "{args:?}: {error}");
     }
 }
+
+/// An old-protocol client (TLS 1.1, TLS 1.0) gets what Node's server gives it: the
+/// `protocol_version` alert, and a `clientError` "unsupported protocol".
+#[test]
+fn old_protocol_clients_are_refused_like_node() {
+    if !have("openssl") {
+        return;
+    }
+    let (mut server, port) = rsa_server(&[]);
+    for version in ["-tls1_1", "-tls1"] {
+        let out = Command::new("openssl")
+            .args([
+                "s_client",
+                "-connect",
+                &format!("127.0.0.1:{port}"),
+                version,
+            ])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
+        assert!(text.contains("alert protocol version"), "{version}: {text}");
+        let error = server.expect_event("clientError");
+        assert_eq!(error["code"], "ERR_SSL_UNSUPPORTED_PROTOCOL", "{version}");
+    }
+}

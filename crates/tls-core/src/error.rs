@@ -29,6 +29,9 @@ pub enum Error {
         /// `"http request"` or `"wrong version number"`.
         reason: &'static str,
     },
+    /// The client offered only protocol versions rustls does not speak (TLS 1.0/1.1,
+    /// SSLv3).
+    UnsupportedProtocol,
     /// The peer sent a fatal alert.
     AlertReceived(AlertDescription),
     /// rustls refused the peer's messages (and queued an alert for it).
@@ -68,6 +71,7 @@ impl Error {
                 (*reason).to_string(),
             )),
             Self::AlertReceived(alert) => alert_reason(*alert),
+            Self::UnsupportedProtocol => Some((0x102, "unsupported protocol".to_string())),
             Self::Tls(err) => tls_reason(err),
             _ => None,
         }

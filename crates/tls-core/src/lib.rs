@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 
 mod error;
+mod hello;
 
 pub use error::Error;
 
@@ -152,6 +153,9 @@ pub struct Connection {
     early_plaintext: usize,
     /// Our close_notify is queued.
     ended: bool,
+    /// Server side, during the handshake: the start of what the client sent, to tell an
+    /// old-protocol ClientHello apart when rustls refuses it.
+    first_flight: Vec<u8>,
 }
 
 impl Connection {
@@ -223,6 +227,7 @@ impl Connection {
             end_requested: false,
             early_plaintext: 0,
             ended: false,
+            first_flight: Vec::new(),
         };
         // Node buffers every write made before the handshake ends.
         conn.tls.set_buffer_limit(None);
@@ -242,6 +247,12 @@ impl Connection {
                 self.fail(Error::NotTls { reason });
                 return;
             }
+        }
+        if self.is_server() && self.state == State::Handshaking && self.first_flight.len() < 16_384
+        {
+            let room = 16_384 - self.first_flight.len();
+            self.first_flight
+                .extend_from_slice(&data[..data.len().min(room)]);
         }
         let mut sessions = context::sessions_stored_on_this_thread();
         while !data.is_empty() && self.state != State::Closed {
@@ -274,6 +285,13 @@ impl Connection {
                         }
                     }
                     rustls::Error::AlertReceived(alert) => Error::AlertReceived(alert),
+                    // A TLS 1.0/1.1 (or SSLv3) ClientHello: OpenSSL's "unsupported protocol".
+                    _ if self.is_server()
+                        && self.state == State::Handshaking
+                        && hello::offers_only_old_versions(&self.first_flight) =>
+                    {
+                        Error::UnsupportedProtocol
+                    }
                     other => Error::Tls(other),
                 };
                 // Data decrypted before the failure still belongs to the application.
@@ -492,6 +510,7 @@ impl Connection {
 
     fn handshake_done(&mut self) {
         self.state = State::Open;
+        self.first_flight = Vec::new();
         let now = UnixTime::now();
         let chain = self.peer_certificates().to_vec();
         match &self.side {
@@ -572,6 +591,7 @@ impl Connection {
     /// Encrypted alerts are left alone.
     fn adjust_alert(&mut self, err: &Error) {
         let wanted = match err {
+            Error::UnsupportedProtocol => AlertDescription::ProtocolVersion,
             Error::Tls(rustls::Error::NoCertificatesPresented)
                 if self.tls.protocol_version() == Some(ProtocolVersion::TLSv1_2) =>
             {

@@ -141,6 +141,8 @@ pub struct Connection {
     authorized: bool,
     authorization_error: Option<Error>,
     peer_ended: bool,
+    /// The first bytes received (up to a record header), until they are judged.
+    head: Vec<u8>,
     first_bytes_seen: bool,
     /// Set when we refuse the peer's certificate: Node destroys the socket at once, so
     /// the handshake messages rustls queued (our Finished) are never sent.
@@ -221,6 +223,7 @@ impl Connection {
             authorized: false,
             authorization_error: None,
             peer_ended: false,
+            head: Vec::new(),
             first_bytes_seen: false,
             discard_output: false,
             pending_out: Vec::new(),
@@ -237,16 +240,34 @@ impl Connection {
     // ----- input -----
 
     /// Bytes received from the peer.
-    pub fn feed(&mut self, mut data: &[u8]) {
+    pub fn feed(&mut self, data: &[u8]) {
         if self.state == State::Closed {
             return;
         }
-        if !self.first_bytes_seen && !data.is_empty() {
-            self.first_bytes_seen = true;
-            if let Some(reason) = not_tls(data, self.is_server()) {
-                self.fail(Error::NotTls { reason });
-                return;
-            }
+        if self.first_bytes_seen {
+            return self.feed_records(data);
+        }
+        // Judge the first record header whole, as OpenSSL does, even when it arrives a
+        // byte at a time; rustls sees nothing until then.
+        let take = data.len().min(5 - self.head.len());
+        self.head.extend_from_slice(&data[..take]);
+        if self.head.len() < 5 {
+            return;
+        }
+        self.first_bytes_seen = true;
+        if let Some(reason) = not_tls(&self.head, self.is_server()) {
+            self.fail(Error::NotTls { reason });
+            return;
+        }
+        let head = std::mem::take(&mut self.head);
+        self.feed_records(&head);
+        self.feed_records(&data[take..]);
+    }
+
+    /// Bytes past the first record header check, to rustls.
+    fn feed_records(&mut self, mut data: &[u8]) {
+        if self.state == State::Closed || data.is_empty() {
+            return;
         }
         if self.is_server() && self.state == State::Handshaking && self.first_flight.len() < 16_384
         {
@@ -644,31 +665,19 @@ fn check_identity(
 
 /// Recognizes a first flight that is not TLS: OpenSSL says "http request" for an HTTP
 /// request line and "wrong version number" for any other non-handshake record.
-fn not_tls(first: &[u8], server: bool) -> Option<&'static str> {
-    let head = &first[..first.len().min(5)];
+fn not_tls(head: &[u8], server: bool) -> Option<&'static str> {
+    const METHODS: [&[u8]; 7] = [
+        b"GET ", b"POST", b"HEAD", b"PUT ", b"DELET", b"OPTIO", b"PATCH",
+    ];
     if server
-        && [
-            &b"GET "[..],
-            b"POST",
-            b"HEAD",
-            b"PUT ",
-            b"DELET",
-            b"OPTIO",
-            b"PATCH",
-        ]
-        .iter()
-        .any(|m| head.starts_with(&m[..m.len().min(head.len())]) && head.len() >= 4)
+        && METHODS
+            .iter()
+            .any(|m| head.starts_with(&m[..m.len().min(head.len())]))
     {
         return Some("http request");
     }
-    let content_type = first[0];
-    if !(20..=24).contains(&content_type) {
+    if !(20..=24).contains(head.first()?) || head.get(1) != Some(&3) {
         return Some("wrong version number");
-    }
-    if let Some(&major) = first.get(1) {
-        if major != 3 {
-            return Some("wrong version number");
-        }
     }
     None
 }

@@ -301,6 +301,28 @@ fn garbage_and_http_on_the_wire() {
 }
 
 #[test]
+fn a_request_line_trickling_in_is_still_an_http_request() {
+    let mut s = server(&spec_server(), false, false);
+    for byte in b"GET / HTTP/1.1\r\n" {
+        s.feed(&[*byte]);
+    }
+    let events: Vec<Event> = std::iter::from_fn(|| s.poll_event()).collect();
+    assert_eq!(names(&events), ["error:ERR_SSL_HTTP_REQUEST"]);
+    // and a ClientHello trickling in still completes
+    let mut pair = Pair::new(
+        client_to("localhost", &spec_client()),
+        server(&spec_server(), false, false),
+    );
+    let mut hello = Vec::new();
+    pair.client.poll_transmit(&mut hello);
+    for byte in &hello {
+        pair.server.feed(&[*byte]);
+    }
+    pair.drive();
+    assert!(pair.server.is_secure());
+}
+
+#[test]
 fn eof_during_handshake_is_econnreset() {
     let mut c = client_to("localhost", &spec_client());
     c.feed_eof();

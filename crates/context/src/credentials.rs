@@ -146,6 +146,18 @@ pub(crate) fn certificates(
     text: &[u8],
     option: &'static str,
 ) -> Result<Vec<CertificateDer<'static>>, ContextError> {
+    Ok(certificates_with_aux(text, option)?
+        .into_iter()
+        .map(|(cert, _)| cert)
+        .collect())
+}
+
+/// Every certificate of a PEM text with its OpenSSL trust settings (those of a
+/// `TRUSTED CERTIFICATE` block; none for the other labels).
+fn certificates_with_aux(
+    text: &[u8],
+    option: &'static str,
+) -> Result<Vec<(CertificateDer<'static>, Aux)>, ContextError> {
     let blocks = pem::parse(text).map_err(|e| ContextError::with_source(option, "bad PEM", e))?;
     blocks
         .iter()
@@ -154,7 +166,11 @@ pub(crate) fn certificates(
             let der = first_element(&b.der)
                 .filter(|der| CertView::parse(der).is_some_and(|v| v.is_well_formed()))
                 .ok_or_else(|| ContextError::new(option, "PEM certificate is not valid X.509"))?;
-            Ok(CertificateDer::from(der.to_vec()))
+            let aux = match b.label.as_str() {
+                "TRUSTED CERTIFICATE" => Aux::parse(&b.der),
+                _ => Aux::default(),
+            };
+            Ok((CertificateDer::from(der.to_vec()), aux))
         })
         .collect()
 }
@@ -166,19 +182,11 @@ pub(crate) fn load_ca(
 ) -> Result<Vec<(CertificateDer<'static>, Aux)>, ContextError> {
     let mut all = Vec::new();
     for text in texts {
-        let certs = certificates(text, "ca")?;
+        let certs = certificates_with_aux(text, "ca")?;
         if certs.is_empty() {
             return Err(ContextError::new("ca", "no PEM certificate found"));
         }
-        let blocks = pem::parse(text).map_err(|e| ContextError::with_source("ca", "bad PEM", e))?;
-        let aux = blocks
-            .iter()
-            .filter(|b| pem::is_certificate_label(&b.label))
-            .map(|b| match b.label.as_str() {
-                "TRUSTED CERTIFICATE" => Aux::parse(&b.der),
-                _ => Aux::default(),
-            });
-        all.extend(certs.into_iter().zip(aux));
+        all.extend(certs);
     }
     Ok(all)
 }

@@ -1,5 +1,8 @@
 //! Private-key PEM and PFX decoding against files made by the `openssl` CLI.
 
+mod support;
+use support::XorShift;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -772,24 +775,6 @@ fn pfx_errors() {
         let e = parse_pfx(garbage, PASS).unwrap_err();
         assert!(matches!(e, PfxError::NotPfx(_)), "{e}");
         assert!(e.to_string().contains("pfx"), "{e}");
-    }
-}
-
-/// xorshift64: a fixed sequence, no extra crates.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
     }
 }
 

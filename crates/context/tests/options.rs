@@ -5,6 +5,7 @@
 //! The protocol-side options are in `options_protocol.rs`.
 
 mod support;
+use support::XorShift;
 
 use context::{create_secure_context, Purpose, SecureContextOptions, VerifyCode};
 use rustls::ProtocolVersion;
@@ -561,24 +562,6 @@ fn server_ca_completes_a_leaf_only_cert() {
 
 // ---------------------------------------------------------------------------
 // mutations: never a panic
-
-/// xorshift64, fixed seed: the same inputs on every run.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 /// One to three byte flips, replacements, deletions, insertions or a truncation.
 fn mutate(rng: &mut XorShift, seed: &[u8]) -> Vec<u8> {

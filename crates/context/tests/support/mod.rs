@@ -232,3 +232,23 @@ pub fn pem_wrap(label: &str, der: &[u8]) -> Vec<u8> {
     out.push_str(&format!("-----END {label}-----\n"));
     out.into_bytes()
 }
+
+/// xorshift64 with a fixed seed: the same "random" inputs on every run, no extra crates.
+pub struct XorShift(pub u64);
+
+impl XorShift {
+    /// The next number of the sequence.
+    pub fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    /// A number below `n` (`n` > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}

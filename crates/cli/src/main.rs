@@ -261,10 +261,13 @@ fn connect(c: Connect, out: &Out) -> i32 {
     targets.extend(c.then.iter().cloned());
     let failed = Rc::new(Cell::new(false));
     let stdin = (c.send.is_none()).then(|| stdin_pipe(&ev));
+    let mut previous: Option<node_tls::Destination> = None;
     for (n, (host, port)) in targets.into_iter().enumerate() {
+        // Each connection offers the previous connection's session (the contract).
         let mut options = ConnectOptions::new(port)
             .host(host.clone())
-            .secure_context(context.clone());
+            .secure_context(context.clone())
+            .session_from(previous.take());
         if let Some(path) = &c.common.path {
             options = options.path(path);
         }
@@ -284,6 +287,7 @@ fn connect(c: Connect, out: &Out) -> i32 {
                 return 1;
             }
         };
+        previous = sock.destination();
         let input = if n == 0 { stdin.clone() } else { None };
         wire_client(&ev, &sock, out, c.send.clone(), input, failed.clone());
         if let Err(e) = ev.run_until(|| !sock.is_open(), Duration::from_secs(24 * 3600)) {

@@ -5,7 +5,7 @@
 //! (OpenSSL) accepts both, and the spec's own `openssl x509 -req -signkey` recipe makes
 //! such certificates. This module is what lets us check them ourselves, safely.
 
-use rustls::pki_types::{SignatureVerificationAlgorithm, UnixTime};
+use rustls::pki_types::SignatureVerificationAlgorithm;
 use x509_parser::prelude::{FromDer as _, X509Certificate};
 
 /// One DER element: its tag, its contents, and the whole encoding.
@@ -101,6 +101,8 @@ pub(crate) struct CertView<'a> {
     pub(crate) tbs: &'a [u8],
     /// Contents of the outer `signatureAlgorithm` AlgorithmIdentifier.
     pub(crate) signature_alg: &'a [u8],
+    /// Contents of the TBS's own `signature` AlgorithmIdentifier (must equal the outer).
+    pub(crate) inner_signature_alg: &'a [u8],
     /// The signature bits.
     pub(crate) signature: &'a [u8],
     /// The serial number's INTEGER contents.
@@ -137,7 +139,7 @@ impl<'a> CertView<'a> {
         let (first, rest) = next_tlv(fields)?;
         fields = if first.tag == 0xa0 { rest } else { fields };
         let (serial, rest) = next_tlv(fields)?;
-        let (_inner_alg, rest) = next_tlv(rest)?;
+        let (inner_alg, rest) = next_tlv(rest)?;
         let (issuer, rest) = next_tlv(rest)?;
         let (_validity, rest) = next_tlv(rest)?;
         let (subject, rest) = next_tlv(rest)?;
@@ -149,6 +151,7 @@ impl<'a> CertView<'a> {
             der,
             tbs: tbs.full,
             signature_alg: sig_alg.contents,
+            inner_signature_alg: inner_alg.contents,
             signature,
             serial: serial.contents,
             issuer: issuer.full,
@@ -194,57 +197,6 @@ impl<'a> CertView<'a> {
         match self.parsed()?.public_key().parsed() {
             Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => Some(rsa.key_size()),
             _ => None,
-        }
-    }
-
-    /// The authority key identifier's key id and the subject key identifier, when the
-    /// certificate has them (OpenSSL matches issuers by them as well as by name).
-    pub(crate) fn key_ids(&self) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
-        use x509_parser::extensions::ParsedExtension;
-        let Some(cert) = self.parsed() else {
-            return (None, None);
-        };
-        let mut ids = (None, None);
-        for ext in cert.extensions() {
-            match ext.parsed_extension() {
-                ParsedExtension::AuthorityKeyIdentifier(aki) => {
-                    ids.0 = aki.key_identifier.as_ref().map(|k| k.0.to_vec());
-                }
-                ParsedExtension::SubjectKeyIdentifier(ski) => ids.1 = Some(ski.0.to_vec()),
-                _ => {}
-            }
-        }
-        ids
-    }
-
-    /// Whether OpenSSL would take `issuer` as this certificate's issuer before checking
-    /// the signature: same name, and key identifiers that agree when both are present.
-    pub(crate) fn names_as_issuer(&self, issuer: &CertView<'_>) -> bool {
-        if issuer.subject != self.issuer {
-            return false;
-        }
-        match (self.key_ids().0, issuer.key_ids().1) {
-            (Some(akid), Some(skid)) => akid == skid,
-            _ => true,
-        }
-    }
-
-    /// `Ok` when `now` is inside the validity period.
-    pub(crate) fn check_validity(&self, now: UnixTime) -> Result<(), crate::VerifyCode> {
-        let Some(cert) = self.parsed() else {
-            return Err(crate::VerifyCode::CertRejected);
-        };
-        let (not_before, not_after) = (
-            cert.validity().not_before.timestamp(),
-            cert.validity().not_after.timestamp(),
-        );
-        let now = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
-        if now < not_before {
-            Err(crate::VerifyCode::CertNotYetValid)
-        } else if now > not_after {
-            Err(crate::VerifyCode::CertHasExpired)
-        } else {
-            Ok(())
         }
     }
 }

@@ -88,6 +88,19 @@ impl Credentials {
                     .with_code("ERR_SSL_EE_KEY_TOO_SMALL"));
                 }
             }
+            // OpenSSL's security level 1 refuses SHA-1 and MD5 signatures on the
+            // certificates we would send (all but a self-signed one).
+            let weak = chain.iter().any(|c| {
+                crate::chain::x509::Cert::parse(c.as_ref(), None)
+                    .is_some_and(|c| c.weak_digest && !c.self_signed)
+            });
+            if weak {
+                return Err(ContextError::new(
+                    "cert",
+                    "ca md too weak: a certificate is signed with SHA-1 or MD5",
+                )
+                .with_code("ERR_SSL_CA_MD_TOO_WEAK"));
+            }
         }
         Ok(Self { keys, pfx_ca })
     }
@@ -192,9 +205,7 @@ pub(crate) fn load_ca(
 }
 
 /// `crl`: every CRL of every input, PEM (`X509 CRL` blocks) or DER.
-pub(crate) fn load_crls(
-    inputs: &[Vec<u8>],
-) -> Result<Vec<(Vec<u8>, webpki::CertRevocationList<'static>)>, ContextError> {
+pub(crate) fn load_crls(inputs: &[Vec<u8>]) -> Result<Vec<crate::chain::crl::Crl>, ContextError> {
     let mut crls = Vec::new();
     for input in inputs {
         let ders: Vec<Vec<u8>> = if input.first() == Some(&0x30) {
@@ -212,13 +223,13 @@ pub(crate) fn load_crls(
             return Err(ContextError::new("crl", "no X509 CRL found (PEM or DER)"));
         }
         for der in ders {
-            let crl = webpki::OwnedCertRevocationList::from_der(&der).map_err(|e| {
+            let crl = crate::chain::crl::Crl::parse(der).map_err(|e| {
                 ContextError::new(
                     "crl",
                     format!("not a valid certificate revocation list: {e}"),
                 )
             })?;
-            crls.push((der, webpki::CertRevocationList::Owned(crl)));
+            crls.push(crl);
         }
     }
     Ok(crls)

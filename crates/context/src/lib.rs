@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 
 mod cert;
+mod chain;
 pub mod ciphers;
 mod credentials;
 pub mod describe;
@@ -46,6 +47,9 @@ use rustls::sign::CertifiedKey;
 use rustls::{ClientConfig, ServerConfig, SignatureScheme};
 use std::sync::{Arc, OnceLock};
 use verify::{HandshakeVerifier, Trust};
+
+/// How many destinations a context keeps client sessions for.
+pub const DESTINATIONS: usize = 256;
 
 /// How a server asks for client certificates (`requestCert`, `rejectUnauthorized`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -113,6 +117,7 @@ pub fn create_secure_context(
             credentials,
             trust,
             client,
+            destinations: Default::default(),
             parts,
             servers: OnceLock::new(),
         }),
@@ -215,14 +220,46 @@ struct Inner {
     credentials: Arc<Credentials>,
     trust: Trust,
     client: Arc<ClientConfig>,
+    /// One client config per destination, each with its own session store, so a
+    /// session is only ever offered to the host, port and servername it was made with.
+    destinations: std::sync::Mutex<std::collections::HashMap<String, Arc<ClientConfig>>>,
     parts: Parts,
     servers: OnceLock<Result<ServerConfigs, String>>,
 }
 
 impl SecureContext {
-    /// The rustls client config of this context.
+    /// The rustls client config of this context (its session store is shared by every
+    /// connection made with it; connections use [`SecureContext::client_config_for`]).
     pub fn client_config(&self) -> Arc<ClientConfig> {
         self.inner.client.clone()
+    }
+
+    /// The client config for one destination (`host`, `port`, `servername`): the same
+    /// settings, with a session store of its own, so sessions resume only with the
+    /// destination that made them. Up to [`DESTINATIONS`] destinations are remembered;
+    /// past that, all are forgotten at once (sessions are a cache).
+    pub fn client_config_for(
+        &self,
+        host: &str,
+        port: u16,
+        servername: Option<&str>,
+    ) -> Arc<ClientConfig> {
+        let key = format!("{host}\0{port}\0{}", servername.unwrap_or("\0"));
+        let Ok(mut map) = self.inner.destinations.lock() else {
+            return self.inner.client.clone();
+        };
+        if let Some(config) = map.get(&key) {
+            return config.clone();
+        }
+        if map.len() >= DESTINATIONS {
+            map.clear();
+        }
+        let mut config = (*self.inner.client).clone();
+        config.resumption =
+            rustls::client::Resumption::store(Arc::new(sessions::CountingStore::new(8)));
+        let config = Arc::new(config);
+        map.insert(key, config.clone());
+        config
     }
 
     /// The rustls server config of this context for a given client-auth mode (built on

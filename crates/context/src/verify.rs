@@ -9,18 +9,15 @@
 //! socket when `rejectUnauthorized` is set.
 
 use crate::cert::{Aux, CertView};
+use crate::chain::{crl::Crl, Store};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::WebPkiSupportedAlgorithms;
-use rustls::pki_types::TrustAnchor;
 use rustls::pki_types::{CertificateDer, ServerName, SubjectPublicKeyInfoDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{
     CertificateError, DigitallySignedStruct, DistinguishedName, PeerMisbehaved, SignatureScheme,
 };
 use std::fmt;
-use webpki::{
-    CertRevocationList, EndEntityCert, ExpirationPolicy, KeyUsage, RevocationOptionsBuilder,
-};
 
 /// An OpenSSL X.509 verification result code, as Node reports it in
 /// `authorizationError` and in `err.code`.
@@ -60,6 +57,36 @@ pub enum VerifyCode {
     CertRejected,
     /// `CERT_UNTRUSTED`
     CertUntrusted,
+    /// `CERT_CHAIN_TOO_LONG`
+    CertChainTooLong,
+    /// `CRL_HAS_EXPIRED`
+    CrlHasExpired,
+    /// `CRL_NOT_YET_VALID`
+    CrlNotYetValid,
+    /// OpenSSL's `UNHANDLED_CRITICAL_EXTENSION` (Node's code: `UNSPECIFIED`).
+    UnhandledCriticalExtension,
+    /// OpenSSL's `KEYUSAGE_NO_CERTSIGN` (Node's code: `UNSPECIFIED`).
+    KeyUsageNoCertSign,
+    /// OpenSSL's `KEYUSAGE_NO_CRL_SIGN` (Node's code: `UNSPECIFIED`).
+    KeyUsageNoCrlSign,
+    /// OpenSSL's `DIFFERENT_CRL_SCOPE` (Node's code: `UNSPECIFIED`).
+    DifferentCrlScope,
+    /// OpenSSL's `UNHANDLED_CRITICAL_CRL_EXTENSION` (Node's code: `UNSPECIFIED`).
+    UnhandledCriticalCrlExtension,
+    /// OpenSSL's `PERMITTED_VIOLATION` (Node's code: `UNSPECIFIED`).
+    PermittedViolation,
+    /// OpenSSL's `EXCLUDED_VIOLATION` (Node's code: `UNSPECIFIED`).
+    ExcludedViolation,
+    /// OpenSSL's `UNSUPPORTED_CONSTRAINT_TYPE` (Node's code: `UNSPECIFIED`).
+    UnsupportedConstraintType,
+    /// OpenSSL's `UNSUPPORTED_NAME_SYNTAX` (Node's code: `UNSPECIFIED`).
+    UnsupportedNameSyntax,
+    /// OpenSSL's `CA_MD_TOO_WEAK` (Node's code: `UNSPECIFIED`).
+    CaMdTooWeak,
+    /// OpenSSL's `CA_KEY_TOO_SMALL` (Node's code: `UNSPECIFIED`).
+    CaKeyTooSmall,
+    /// OpenSSL's `UNSPECIFIED`: a certificate whose extensions cannot be read.
+    Unspecified,
 }
 
 impl VerifyCode {
@@ -82,6 +109,31 @@ impl VerifyCode {
             Self::InvalidCa => "INVALID_CA",
             Self::CertRejected => "CERT_REJECTED",
             Self::CertUntrusted => "CERT_UNTRUSTED",
+            Self::CertChainTooLong => "CERT_CHAIN_TOO_LONG",
+            Self::CrlHasExpired => "CRL_HAS_EXPIRED",
+            Self::CrlNotYetValid => "CRL_NOT_YET_VALID",
+            // Node names only 28 of OpenSSL's codes (`X509ErrorCode`); the rest are
+            // "UNSPECIFIED", with OpenSSL's text as the message.
+            _ => "UNSPECIFIED",
+        }
+    }
+
+    /// OpenSSL's own name of the code (`X509_V_ERR_` without the prefix), which tells
+    /// apart what Node reports as `UNSPECIFIED`.
+    pub fn openssl_name(self) -> &'static str {
+        match self {
+            Self::UnhandledCriticalExtension => "UNHANDLED_CRITICAL_EXTENSION",
+            Self::KeyUsageNoCertSign => "KEYUSAGE_NO_CERTSIGN",
+            Self::KeyUsageNoCrlSign => "KEYUSAGE_NO_CRL_SIGN",
+            Self::DifferentCrlScope => "DIFFERENT_CRL_SCOPE",
+            Self::UnhandledCriticalCrlExtension => "UNHANDLED_CRITICAL_CRL_EXTENSION",
+            Self::PermittedViolation => "PERMITTED_VIOLATION",
+            Self::ExcludedViolation => "EXCLUDED_VIOLATION",
+            Self::UnsupportedConstraintType => "UNSUPPORTED_CONSTRAINT_TYPE",
+            Self::UnsupportedNameSyntax => "UNSUPPORTED_NAME_SYNTAX",
+            Self::CaMdTooWeak => "CA_MD_TOO_WEAK",
+            Self::CaKeyTooSmall => "CA_KEY_TOO_SMALL",
+            other => other.code(),
         }
     }
 
@@ -104,6 +156,21 @@ impl VerifyCode {
             Self::InvalidCa => "invalid CA certificate",
             Self::CertRejected => "certificate rejected",
             Self::CertUntrusted => "certificate not trusted",
+            Self::CertChainTooLong => "certificate chain too long",
+            Self::CrlHasExpired => "CRL has expired",
+            Self::CrlNotYetValid => "CRL is not yet valid",
+            Self::UnhandledCriticalExtension => "unhandled critical extension",
+            Self::KeyUsageNoCertSign => "key usage does not include certificate signing",
+            Self::KeyUsageNoCrlSign => "key usage does not include CRL signing",
+            Self::DifferentCrlScope => "Different CRL scope",
+            Self::UnhandledCriticalCrlExtension => "unhandled critical CRL extension",
+            Self::PermittedViolation => "permitted subtree violation",
+            Self::ExcludedViolation => "excluded subtree violation",
+            Self::UnsupportedConstraintType => "unsupported name constraint type",
+            Self::UnsupportedNameSyntax => "unsupported or invalid name syntax",
+            Self::CaMdTooWeak => "CA signature digest algorithm too weak",
+            Self::CaKeyTooSmall => "CA certificate key too weak",
+            Self::Unspecified => "unspecified certificate verification error",
         }
     }
 }
@@ -129,16 +196,13 @@ pub enum Purpose {
 /// CA certificates of its `pfx` files) and its CRLs.
 #[derive(Debug)]
 pub(crate) struct Trust {
-    /// Certificates trusted by value (DER): `ca` and `pfx` CAs.
+    /// The chain decision ([`crate::chain`]).
+    store: Store,
+    /// Certificates trusted by value (DER): `ca` and `pfx` CAs, to complete chains.
     ca: Vec<CertificateDer<'static>>,
-    /// The trust settings of each `ca` entry (`TRUSTED CERTIFICATE` blocks).
-    aux: Vec<Aux>,
     /// The subject Name (DER) of each `ca` entry, to find issuers without parsing.
     ca_subjects: Vec<Vec<u8>>,
-    anchors: Vec<TrustAnchor<'static>>,
     hints: Vec<DistinguishedName>,
-    /// Each CRL with its DER, for the checks webpki does not make (X.509 v1 issuers).
-    crls: Vec<(Vec<u8>, CertRevocationList<'static>)>,
     algs: WebPkiSupportedAlgorithms,
 }
 
@@ -148,19 +212,11 @@ impl Trust {
     pub(crate) fn new(
         ca: Vec<(CertificateDer<'static>, Aux)>,
         default_roots: bool,
-        crls: Vec<(Vec<u8>, CertRevocationList<'static>)>,
+        crls: Vec<Crl>,
         algs: WebPkiSupportedAlgorithms,
     ) -> Self {
-        let (ca, aux): (Vec<_>, Vec<_>) = ca.into_iter().unzip();
-        let mut anchors: Vec<TrustAnchor<'static>> = ca
-            .iter()
-            .filter_map(|c| webpki::anchor_from_trusted_cert(c).ok())
-            .map(|a| a.to_owned())
-            .collect();
-        if default_roots {
-            anchors.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        }
-        let ca_subjects: Vec<Vec<u8>> = ca
+        let certs: Vec<CertificateDer<'static>> = ca.iter().map(|(c, _)| c.clone()).collect();
+        let ca_subjects: Vec<Vec<u8>> = certs
             .iter()
             .map(|c| CertView::parse(c.as_ref()).map_or_else(Vec::new, |v| v.subject.to_vec()))
             .collect();
@@ -171,12 +227,10 @@ impl Trust {
             .map(DistinguishedName::from)
             .collect();
         Self {
-            ca,
-            aux,
+            store: Store::new(ca, default_roots, crls, algs.all),
+            ca: certs,
             ca_subjects,
-            anchors,
             hints,
-            crls,
             algs,
         }
     }
@@ -186,102 +240,15 @@ impl Trust {
         &self.hints
     }
 
-    /// Judges a peer's chain (leaf first) at `now`.
+    /// Judges a peer's chain (leaf first) at `now`, as OpenSSL does for Node.
     pub(crate) fn verify(
         &self,
         chain: &[CertificateDer<'_>],
         now: UnixTime,
         purpose: Purpose,
     ) -> Result<(), VerifyCode> {
-        let Some(leaf_der) = chain.first() else {
-            return Err(VerifyCode::UnableToGetIssuerCert);
-        };
-        let Some(leaf) = CertView::parse(leaf_der.as_ref()) else {
-            return Err(VerifyCode::CertRejected);
-        };
-        // Node accepts a certificate that is itself listed in `ca`, whatever its
-        // version or CA flag (the spec's self-signed example), once it reaches a root.
-        if self.ca.iter().any(|c| c.as_ref() == leaf.der) {
-            leaf.check_validity(now)?;
-            return self.up_to_root(&leaf, now, purpose);
-        }
-        // A leaf issued directly by a `ca` certificate: checked here so X.509 v1
-        // leaves and issuers work as in OpenSSL.
-        if let Some(issuer) = self.trusted_issuer_of(&leaf) {
-            leaf.check_validity(now)?;
-            issuer.check_validity(now)?;
-            self.check_revocation(&leaf, &issuer)?;
-            return self.up_to_root(&issuer, now, purpose);
-        }
-        let Ok(end_entity) = EndEntityCert::try_from(leaf_der) else {
-            return Err(self.classify_unknown(chain));
-        };
-        let usage = match purpose {
-            Purpose::Server => KeyUsage::server_auth(),
-            Purpose::Client => KeyUsage::client_auth(),
-        };
-        let intermediates = chain.get(1..).unwrap_or_default();
-        let crls: Vec<&CertRevocationList<'static>> = self.crls.iter().map(|(_, c)| c).collect();
-        // Node sets CRL_CHECK | CRL_CHECK_ALL: every certificate below the anchor needs
-        // a CRL from its issuer (webpki's defaults: whole chain, unknown status denied).
-        let revocation = RevocationOptionsBuilder::new(&crls)
-            .ok()
-            .map(|b| b.with_expiration_policy(ExpirationPolicy::Ignore).build());
-        match end_entity.verify_for_usage(
-            self.algs.all,
-            &self.anchors,
-            intermediates,
-            now,
-            usage,
-            revocation,
-            None,
-        ) {
-            Ok(path) => {
-                // webpki stops at any trusted certificate; OpenSSL (without
-                // PARTIAL_CHAIN, as in Node) goes on to a self-signed root.
-                let anchor_subject = path.anchor().subject.as_ref();
-                let anchor = self
-                    .ca
-                    .iter()
-                    .zip(&self.ca_subjects)
-                    .find_map(|(ca, subject)| {
-                        let contents = crate::cert::next_tlv(subject).map(|(t, _)| t.contents);
-                        (contents == Some(anchor_subject)).then(|| CertView::parse(ca.as_ref()))?
-                    });
-                match anchor {
-                    Some(anchor) => self.up_to_root(&anchor, now, purpose),
-                    None => Ok(()),
-                }
-            }
-            Err(e) => Err(self.map_webpki(e, chain)),
-        }
-    }
-
-    /// OpenSSL's `X509_check_trust` on the root reached: a purpose its `TRUSTED
-    /// CERTIFICATE` settings reject gives `CERT_REJECTED`; a trust list without it
-    /// gives `CERT_UNTRUSTED`.
-    fn check_trust_settings(&self, root: &[u8], purpose: Purpose) -> Result<(), VerifyCode> {
-        const ANY_EKU: &[u8] = &[0x55, 0x1d, 0x25, 0x00];
-        let wanted: &[u8] = match purpose {
-            Purpose::Server => &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01],
-            Purpose::Client => &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x02],
-        };
-        let Some(aux) = self
-            .ca
-            .iter()
-            .position(|c| c.as_ref() == root)
-            .and_then(|i| self.aux.get(i))
-        else {
-            return Ok(());
-        };
-        let names = |oids: &[Vec<u8>]| oids.iter().any(|o| o == wanted || o == ANY_EKU);
-        if names(&aux.reject) {
-            Err(VerifyCode::CertRejected)
-        } else if !aux.trust.is_empty() && !names(&aux.trust) {
-            Err(VerifyCode::CertUntrusted)
-        } else {
-            Ok(())
-        }
+        let now = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
+        self.store.verify(chain, now, purpose)
     }
 
     /// The chain as Node's `getPeerCertificate(true)` shows it: what the peer sent,
@@ -319,108 +286,6 @@ impl Trust {
             .filter(|(_, subject)| **subject == cert.issuer)
             .filter_map(|(ca, _)| CertView::parse(ca.as_ref()))
             .find(|issuer| cert.is_signed_by(issuer, self.algs.all))
-    }
-
-    /// From a trusted certificate up to a self-signed root through `ca`: dates and
-    /// (with `crl`) revocation of each step. No root: `UNABLE_TO_GET_ISSUER_CERT`, as
-    /// OpenSSL says when only an intermediate is trusted.
-    fn up_to_root(
-        &self,
-        trusted: &CertView<'_>,
-        now: UnixTime,
-        purpose: Purpose,
-    ) -> Result<(), VerifyCode> {
-        let mut current = CertView::parse(trusted.der).ok_or(VerifyCode::CertRejected)?;
-        for _ in 0..8 {
-            if current.is_self_issued() {
-                return self.check_trust_settings(current.der, purpose);
-            }
-            let issuer = self
-                .trusted_issuer_of(&current)
-                .ok_or(VerifyCode::UnableToGetIssuerCert)?;
-            issuer.check_validity(now)?;
-            self.check_revocation(&current, &issuer)?;
-            current = issuer;
-        }
-        Err(VerifyCode::PathLengthExceeded)
-    }
-
-    /// CRL check of a leaf we verified ourselves against its direct issuer.
-    fn check_revocation(
-        &self,
-        leaf: &CertView<'_>,
-        issuer: &CertView<'_>,
-    ) -> Result<(), VerifyCode> {
-        if self.crls.is_empty() {
-            return Ok(());
-        }
-        let issuer_name = crate::cert::next_tlv(issuer.subject).map(|(t, _)| t.contents);
-        for (der, crl) in &self.crls {
-            let same_issuer = Some(crl.issuer()) == issuer_name || crl.issuer() == issuer.subject;
-            if !same_issuer {
-                continue;
-            }
-            let signed = crate::cert::Signed::parse(der);
-            if !signed.is_some_and(|s| s.is_signed_by(issuer, self.algs.all)) {
-                return Err(VerifyCode::CrlSignatureFailure);
-            }
-            return match crl.find_serial(leaf.serial) {
-                Ok(Some(_)) => Err(VerifyCode::CertRevoked),
-                Ok(None) => Ok(()),
-                Err(_) => Err(VerifyCode::UnableToGetCrl),
-            };
-        }
-        Err(VerifyCode::UnableToGetCrl)
-    }
-
-    fn map_webpki(&self, err: webpki::Error, chain: &[CertificateDer<'_>]) -> VerifyCode {
-        use webpki::Error as E;
-        match err {
-            E::CertExpired { .. } => VerifyCode::CertHasExpired,
-            E::CertNotValidYet { .. } => VerifyCode::CertNotYetValid,
-            E::CertRevoked => VerifyCode::CertRevoked,
-            E::UnknownRevocationStatus => VerifyCode::UnableToGetCrl,
-            E::InvalidCrlSignatureForPublicKey | E::UnsupportedCrlSignatureAlgorithmContext(_) => {
-                VerifyCode::CrlSignatureFailure
-            }
-            // OpenSSL reports a bad signature only from a certificate it took for the
-            // issuer (same name, same key id); otherwise the issuer is just unknown.
-            E::InvalidSignatureForPublicKey if self.has_named_issuer(chain) => {
-                VerifyCode::CertSignatureFailure
-            }
-            E::RequiredEkuNotFoundContext(_) => VerifyCode::InvalidPurpose,
-            E::PathLenConstraintViolated => VerifyCode::PathLengthExceeded,
-            E::EndEntityUsedAsCa => VerifyCode::InvalidCa,
-            _ => self.classify_unknown(chain),
-        }
-    }
-
-    /// Whether a sent or trusted certificate passes for the leaf's issuer by name and
-    /// key identifier.
-    fn has_named_issuer(&self, chain: &[CertificateDer<'_>]) -> bool {
-        let Some(leaf) = chain.first().and_then(|c| CertView::parse(c.as_ref())) else {
-            return false;
-        };
-        chain[1..]
-            .iter()
-            .chain(&self.ca)
-            .filter_map(|c| CertView::parse(c.as_ref()))
-            .any(|candidate| leaf.names_as_issuer(&candidate))
-    }
-
-    /// webpki says "unknown issuer" for every path failure; OpenSSL tells them apart by
-    /// the shape of the chain.
-    fn classify_unknown(&self, chain: &[CertificateDer<'_>]) -> VerifyCode {
-        let views: Vec<CertView<'_>> = chain
-            .iter()
-            .filter_map(|c| CertView::parse(c.as_ref()))
-            .collect();
-        match views.as_slice() {
-            [leaf] if leaf.is_self_issued() => VerifyCode::DepthZeroSelfSignedCert,
-            [_] | [] => VerifyCode::UnableToVerifyLeafSignature,
-            [.., top] if top.is_self_issued() => VerifyCode::SelfSignedCertInChain,
-            _ => VerifyCode::UnableToGetIssuerCertLocally,
-        }
     }
 }
 

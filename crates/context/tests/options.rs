@@ -505,9 +505,27 @@ fn ca_trusted_certificate_reject_settings_are_honoured() {
     }
     let pem = std::fs::read(dir.0.join("rej.pem")).unwrap();
     let chain = certs("leaf/rsa2048-chain.pem");
+    // Node 20 (OpenSSL 3.0) reports the purpose check on the rejected root last.
     assert_eq!(
         verify(&ctx(SecureContextOptions::new().ca(pem)), &chain),
-        Err(VerifyCode::CertRejected)
+        Err(VerifyCode::InvalidPurpose)
+    );
+    // a trust list without serverAuth rejects it the same way
+    let args = [
+        "x509",
+        "-in",
+        "root.pem",
+        "-trustout",
+        "-addtrust",
+        "clientAuth",
+        "-out",
+        "tc.pem",
+    ];
+    openssl(&dir, &args).unwrap();
+    let pem = std::fs::read(dir.0.join("tc.pem")).unwrap();
+    assert_eq!(
+        verify(&ctx(SecureContextOptions::new().ca(pem)), &chain),
+        Err(VerifyCode::InvalidPurpose)
     );
 }
 

@@ -38,7 +38,7 @@ pub use error::Error;
 pub use event_loop::{EventLoop, Remote};
 pub use server::{Server, ServerAddress};
 pub use socket::{TlsSocket, HIGH_WATER_MARK};
-pub use tls_core::Cipher;
+pub use tls_core::{Cipher, Destination};
 
 use mio::{Interest, Token};
 use server::ServerState;
@@ -172,6 +172,7 @@ pub struct ConnectOptions {
     path: Option<PathBuf>,
     servername: Option<Option<String>>,
     reject_unauthorized: Option<bool>,
+    session_of: Option<Destination>,
 }
 
 impl ConnectOptions {
@@ -185,7 +186,17 @@ impl ConnectOptions {
             path: None,
             servername: None,
             reject_unauthorized: None,
+            session_of: None,
         }
+    }
+
+    /// `session`: offer the session of an earlier connection (made with the same
+    /// `secure_context`) to this server, as Node's `session: sock.getSession()`.
+    /// Without it a connection resumes only sessions of its own host, port and
+    /// servername.
+    pub fn session_from(mut self, earlier: Option<Destination>) -> Self {
+        self.session_of = earlier;
+        self
     }
 
     context_setters!();
@@ -226,6 +237,8 @@ pub fn connect(ev: &EventLoop, options: ConnectOptions) -> Result<TlsSocket, Err
         None => create_secure_context(&options.context)?,
     };
     let mut tls_options = tls_core::ClientOptions::new(options.host.clone());
+    tls_options.port = options.port;
+    tls_options.session_of = options.session_of.clone();
     if let Some(name) = options.servername {
         tls_options.servername = name;
     }

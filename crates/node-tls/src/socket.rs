@@ -353,6 +353,12 @@ impl TlsSocket {
         })
     }
 
+    /// Client side: where this connection's sessions resume (pass it to
+    /// [`crate::ConnectOptions::session_from`] to offer them to another server).
+    pub fn destination(&self) -> Option<crate::Destination> {
+        self.get(None, |s| s.tls.destination())
+    }
+
     /// `isSessionReused()`.
     pub fn is_session_reused(&self) -> bool {
         self.get(false, |s| s.tls.session_reused())

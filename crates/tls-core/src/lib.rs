@@ -46,6 +46,24 @@ pub struct ClientOptions {
     pub servername: Option<String>,
     /// `rejectUnauthorized` (default `true`).
     pub reject_unauthorized: bool,
+    /// The port connected to: with `host` and `servername`, it names the destination
+    /// whose sessions this connection may resume (default 0).
+    pub port: u16,
+    /// Offer the session of this earlier connection's destination instead of this
+    /// destination's own (Node's `session: otherSocket.getSession()`, within one
+    /// context): the caller vouches for handing it to this server.
+    pub session_of: Option<Destination>,
+}
+
+/// Where a client connection goes: the sessions it makes resume only there.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Destination {
+    /// `host`.
+    pub host: String,
+    /// `port`.
+    pub port: u16,
+    /// `servername`.
+    pub servername: Option<String>,
 }
 
 impl ClientOptions {
@@ -58,6 +76,8 @@ impl ClientOptions {
             host,
             servername,
             reject_unauthorized: true,
+            port: 0,
+            session_of: None,
         }
     }
 }
@@ -178,8 +198,16 @@ impl Connection {
                     .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
                 ServerName::IpAddress(ip.into())
             });
-        let tls =
-            rustls::ClientConnection::new(context.client_config(), name).map_err(Error::Tls)?;
+        // Sessions are kept per destination: one verified for a host is never offered
+        // to another host, port or servername.
+        let own = Destination {
+            host: options.host.clone(),
+            port: options.port,
+            servername: options.servername.clone(),
+        };
+        let dest = options.session_of.as_ref().unwrap_or(&own);
+        let config = context.client_config_for(&dest.host, dest.port, dest.servername.as_deref());
+        let tls = rustls::ClientConnection::new(config, name).map_err(Error::Tls)?;
         Ok(Self::new(context, Side::Client(options), tls.into(), None))
     }
 
@@ -508,6 +536,18 @@ impl Connection {
         }
     }
 
+    /// Client side: the destination whose sessions this connection uses.
+    pub fn destination(&self) -> Option<Destination> {
+        match &self.side {
+            Side::Client(o) => Some(o.session_of.clone().unwrap_or_else(|| Destination {
+                host: o.host.clone(),
+                port: o.port,
+                servername: o.servername.clone(),
+            })),
+            Side::Server(_) => None,
+        }
+    }
+
     /// `isSessionReused()`.
     pub fn session_reused(&self) -> bool {
         self.tls.handshake_kind() == Some(HandshakeKind::Resumed)
@@ -540,7 +580,9 @@ impl Connection {
                     .context
                     .verify_peer(&chain, now, Purpose::Server)
                     .map_err(Error::Verify);
-                if verdict.is_ok() && !self.session_reused() {
+                // The host check runs on resumed sessions too (Node skips it there; our
+                // sessions resume automatically, so we never trust a session's host).
+                if verdict.is_ok() {
                     verdict = check_identity(&options.host, options.servername.as_deref(), &chain);
                 }
                 let reject = options.reject_unauthorized;

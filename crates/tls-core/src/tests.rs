@@ -468,3 +468,55 @@ fn close_notify_during_the_handshake_is_a_disconnect() {
     let events: Vec<Event> = std::iter::from_fn(|| s.poll_event()).collect();
     assert_eq!(names(&events), ["error:ECONNRESET"]);
 }
+
+/// A client connection to `host` with explicit servername and port.
+fn client_for(ctx: &SecureContext, host: &str, servername: Option<&str>, port: u16) -> Connection {
+    let mut options = ClientOptions::new(host);
+    options.servername = servername.map(str::to_string);
+    options.port = port;
+    options.reject_unauthorized = false;
+    Connection::client(ctx, options).unwrap()
+}
+
+#[test]
+fn a_session_is_only_offered_to_the_destination_that_made_it() {
+    // Security regression: sessions were keyed by one placeholder name for every IP
+    // host and every host without servername, and the host check was skipped on
+    // resumption, so a session verified for one host resumed `authorized` against
+    // another.
+    let client_ctx = ctx(SecureContextOptions::new().ca(read("ca/root-cert.pem")));
+    let server_ctx = ctx(SecureContextOptions::new()
+        .key(read("leaf/rsa2048-key.pem"))
+        .cert(read("leaf/rsa2048-chain.pem")));
+    let run = |host: &str, servername: Option<&str>, port: u16| {
+        let mut pair = Pair::new(
+            client_for(&client_ctx, host, servername, port),
+            server(&server_ctx, false, false),
+        );
+        pair.drive();
+        pair.client.write(b"x");
+        pair.drive();
+        let error = pair.client.authorization_error().map(|e| e.code());
+        (
+            pair.client.session_reused(),
+            pair.client.authorized(),
+            error,
+        )
+    };
+    // verified for localhost (no SNI), and resumed there
+    assert_eq!(run("localhost", None, 443), (false, true, None));
+    assert_eq!(run("localhost", None, 443), (true, true, None));
+    // another host without servername: a full handshake, and its own host check
+    let altname = Some("ERR_TLS_CERT_ALTNAME_INVALID".to_string());
+    assert_eq!(run("evil.test", None, 443), (false, false, altname.clone()));
+    // and a resumed session of that host is judged again, not trusted
+    assert_eq!(run("evil.test", None, 443), (true, false, altname));
+    // the same host on another port, or with another servername: no resumption
+    assert_eq!(run("localhost", None, 8443), (false, true, None));
+    assert_eq!(
+        run("127.0.0.1", Some("a.example.com"), 443),
+        (false, true, None)
+    );
+    assert_eq!(run("127.0.0.1", None, 443), (false, true, None));
+    assert_eq!(run("127.0.0.1", None, 443), (true, true, None));
+}

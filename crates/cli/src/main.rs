@@ -138,12 +138,11 @@ fn serve(s: Serve, out: &Out) -> i32 {
             sock.write(b"welcome!\n");
         }
         let o = on_conn;
-        sock.on_data(move |sock, chunk| {
-            o.data(sock, chunk, true);
-            if mode != Mode::Sink {
-                sock.write(chunk);
-            }
-        });
+        sock.on_data(move |sock, chunk| o.data(sock, chunk, true));
+        if mode != Mode::Sink {
+            // The docs' echo: a pipe, so a peer that stops reading stops us reading.
+            sock.pipe(sock, true);
+        }
         let o = on_conn;
         sock.on_end(move |sock| o.end(sock, true));
         let o = on_conn;

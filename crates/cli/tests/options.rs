@@ -455,3 +455,46 @@ fn old_protocol_clients_are_refused_like_node() {
         assert_eq!(error["code"], "ERR_SSL_UNSUPPORTED_PROTOCOL", "{version}");
     }
 }
+
+#[test]
+fn serve_stops_reading_a_node_client_that_stops_reading() {
+    if !have("node") {
+        return;
+    }
+    // The docs' echo server against a Node client that pauses (reads nothing) and
+    // writes 32 MiB, honouring write()'s back-pressure: the server must stop reading
+    // once its own output backs up, so the client is held back well before the end;
+    // once the client reads again, every byte comes back.
+    let (_server, port) = rsa_server(&[]);
+    let script = r#"
+const tls = require('tls'), fs = require('fs');
+const [port, ca] = process.argv.slice(1);
+const TOTAL = 32 << 20, chunk = Buffer.alloc(65536, 'a');
+const s = tls.connect({ port: Number(port), host: 'localhost', ca: fs.readFileSync(ca) }, () => {
+  s.pause();
+  let sent = 0, last = -1, quiet = 0, got = 0;
+  const pump = () => { while (sent < TOTAL) { sent += chunk.length; if (!s.write(chunk)) return; } };
+  s.on('drain', pump);
+  pump();
+  const t = setInterval(() => {
+    if (sent !== last) { last = sent; quiet = 0; return; }
+    if (++quiet < 20) return;
+    clearInterval(t);
+    console.log(JSON.stringify({ event: 'stalled', sent }));
+    s.on('data', (d) => {
+      got += d.length;
+      if (got === TOTAL) { console.log(JSON.stringify({ event: 'done', got })); s.end(); }
+    });
+    s.resume();
+  }, 25);
+});
+s.on('error', (e) => console.log(JSON.stringify({ event: 'error', code: e.code })));
+"#;
+    let ca = f("ca/root-cert.pem");
+    let mut node = Proc::node(script, &[&port, &ca]);
+    let stalled = node.expect_event("stalled");
+    let sent = stalled["sent"].as_u64().unwrap();
+    assert!(sent < 32 << 20, "the server read everything: {stalled}");
+    let done = node.expect_event("done");
+    assert_eq!(done["got"], 32 << 20);
+}

@@ -13,9 +13,17 @@ pub struct Error {
 
 #[derive(Debug)]
 enum Kind {
-    Io { err: io::Error, context: String },
+    Io {
+        err: io::Error,
+        context: String,
+    },
     Tls(tls_core::Error),
     Config(context::ContextError),
+    /// A stream misuse Node reports with an `ERR_STREAM_*` code.
+    Stream {
+        code: &'static str,
+        message: &'static str,
+    },
 }
 
 impl Error {
@@ -28,9 +36,20 @@ impl Error {
         }
     }
 
+    /// `write()` after `end()`: Node's `ERR_STREAM_WRITE_AFTER_END`.
+    pub(crate) fn write_after_end() -> Self {
+        Self {
+            kind: Kind::Stream {
+                code: "ERR_STREAM_WRITE_AFTER_END",
+                message: "write after end",
+            },
+        }
+    }
+
     /// Node's `err.code`.
     pub fn code(&self) -> String {
         match &self.kind {
+            Kind::Stream { code, .. } => (*code).to_string(),
             Kind::Io { err, .. } => errno_name(err).to_string(),
             Kind::Tls(e) => e.code(),
             Kind::Config(e) => e.code().to_string(),
@@ -94,6 +113,7 @@ impl fmt::Display for Error {
             }
             Kind::Tls(e) => e.fmt(f),
             Kind::Config(e) => e.fmt(f),
+            Kind::Stream { message, .. } => f.write_str(message),
         }
     }
 }
@@ -114,6 +134,7 @@ impl std::error::Error for Error {
             Kind::Io { err, .. } => Some(err),
             Kind::Tls(e) => Some(e),
             Kind::Config(e) => Some(e),
+            Kind::Stream { .. } => None,
         }
     }
 }

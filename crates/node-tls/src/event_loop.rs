@@ -8,7 +8,7 @@
 
 use crate::server::ServerState;
 use crate::socket::SocketState;
-use crate::{Error, Server, TlsSocket};
+use crate::{Error, Server, TlsSocket, HIGH_WATER_MARK};
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -61,6 +61,16 @@ impl State {
 
     pub(crate) fn mark_dirty(&mut self, id: usize) {
         self.dirty.insert(id);
+    }
+
+    /// Reads a socket again next turn if it stopped reading and may read now.
+    pub(crate) fn rearm_read(&mut self, id: usize) {
+        if let Some(s) = self.sockets.get_mut(&id) {
+            if s.read_stalled && s.may_read() {
+                s.read_stalled = false;
+                self.again.push(id);
+            }
+        }
     }
 }
 
@@ -280,29 +290,12 @@ impl EventLoop {
                     let sock = TlsSocket::from_parts(weak, id);
                     self.call_socket(id, |h| &mut h.secure_connect, |f| f(&sock));
                 }
-                Emit::Data(id, data) => {
-                    let has_handler = {
-                        let mut state = self.shared.state.borrow_mut();
-                        match state.sockets.get_mut(&id) {
-                            Some(s) if s.handlers.data.is_empty() => {
-                                // Paused, as a Node stream with no 'data' listener: keep it.
-                                s.unread.extend_from_slice(&data);
-                                false
-                            }
-                            Some(_) => true,
-                            None => false,
-                        }
-                    };
-                    if has_handler {
-                        let sock = TlsSocket::from_parts(weak, id);
-                        self.call_socket(id, |h| &mut h.data, |f| f(&sock, &data));
-                    }
-                }
+                Emit::Data(id, data) => self.deliver(id, data),
                 Emit::End(id) => {
                     let deferred = {
                         let mut state = self.shared.state.borrow_mut();
                         match state.sockets.get_mut(&id) {
-                            Some(s) if !s.unread.is_empty() => {
+                            Some(s) if s.paused || !s.unread.is_empty() => {
                                 s.end_pending = true;
                                 true
                             }
@@ -341,6 +334,56 @@ impl EventLoop {
             }
             flush_dirty(&mut self.shared.state.borrow_mut());
         }
+    }
+
+    /// `'data'` for one socket: `data` goes straight to the handlers when nothing
+    /// waits, else after what waited, in pieces of at most [`HIGH_WATER_MARK`] bytes so
+    /// a handler that pauses (a pipe whose destination is full) stops the flow at once.
+    /// A paused socket, or one without a `data` handler, keeps the data (counted in
+    /// `pending`, which bounds reading).
+    fn deliver(&self, id: usize, data: Vec<u8>) {
+        let weak = self.weak();
+        let direct = {
+            let mut state = self.shared.state.borrow_mut();
+            let Some(s) = state.sockets.get_mut(&id) else {
+                return;
+            };
+            if s.flowing() && s.unread.is_empty() && !data.is_empty() {
+                s.pending = s.pending.saturating_sub(data.len());
+                Some(data)
+            } else {
+                s.unread.extend_from_slice(&data);
+                None
+            }
+        };
+        let sock = TlsSocket::from_parts(weak, id);
+        if let Some(chunk) = direct {
+            self.call_socket(id, |h| &mut h.data, |f| f(&sock, &chunk));
+        } else {
+            loop {
+                let piece = {
+                    let mut state = self.shared.state.borrow_mut();
+                    match state.sockets.get_mut(&id) {
+                        Some(s) if s.flowing() && !s.unread.is_empty() => {
+                            let n = s.unread.len().min(HIGH_WATER_MARK);
+                            let piece: Vec<u8> = s.unread.drain(..n).collect();
+                            s.pending = s.pending.saturating_sub(n);
+                            piece
+                        }
+                        _ => break,
+                    }
+                };
+                self.call_socket(id, |h| &mut h.data, |f| f(&sock, &piece));
+            }
+        }
+        let mut state = self.shared.state.borrow_mut();
+        if let Some(s) = state.sockets.get_mut(&id) {
+            if s.end_pending && s.unread.is_empty() && !s.paused {
+                s.end_pending = false;
+                state.queue.push_back(Emit::End(id));
+            }
+        }
+        state.rearm_read(id);
     }
 
     /// Takes the handlers of one event out of the state (`slot` finds them), calls
@@ -434,6 +477,18 @@ fn socket_io(state: &mut State, id: usize, readable: bool, writable: bool) {
     if readable && !s.read_eof {
         let mut budget = READ_BUDGET;
         loop {
+            // Back-pressure: a paused socket, or one holding a high-water mark of
+            // decrypted data its handlers have not had yet, leaves the rest in the
+            // kernel (TCP's window then stops the peer); `rearm_read` resumes.
+            if !s.may_read() {
+                s.read_stalled = true;
+                break;
+            }
+            if s.pending > 0 && s.flowing() {
+                // Let the handlers run first (they may pause): read again next turn.
+                s.read_stalled = true;
+                break;
+            }
             if budget == 0 {
                 again.push(id);
                 break;
@@ -448,6 +503,8 @@ fn socket_io(state: &mut State, id: usize, readable: bool, writable: bool) {
                 Ok(n) => {
                     s.bytes_read += n as u64;
                     s.tls.feed(&read_buf[..n]);
+                    // Counts what was decrypted (`pending`) before the next read.
+                    s.collect_events(id, queue);
                     if s.tls.is_closed() {
                         break;
                     }

@@ -50,17 +50,36 @@ pub(crate) struct SocketState {
     pub(crate) closed: bool,
     pub(crate) had_error: bool,
     pub(crate) secure: bool,
-    /// Data that came while no `data` handler was set (a paused stream).
+    /// Data that came while no `data` handler was set or the socket was paused.
     pub(crate) unread: Vec<u8>,
+    /// `pause()` was called (and not yet `resume()`).
+    pub(crate) paused: bool,
+    /// Decrypted bytes not yet handed to a `data` handler (queued or in `unread`).
+    pub(crate) pending: usize,
+    /// Reading the fd stopped at the readable mark or a pause, with data perhaps left
+    /// in the kernel: the loop reads again once reading is allowed (mio is
+    /// edge-triggered, so no new event would come).
+    pub(crate) read_stalled: bool,
     pub(crate) end_pending: bool,
     pub(crate) bytes_read: u64,
     pub(crate) bytes_written: u64,
 }
 
-/// Node's default `writableHighWaterMark`: 16 KiB.
+/// Node's default `writableHighWaterMark` and `readableHighWaterMark`: 16 KiB.
 pub const HIGH_WATER_MARK: usize = 16 * 1024;
 
 impl SocketState {
+    /// Whether the loop may read more from the fd: not paused, and less than the
+    /// readable high-water mark decrypted and not yet delivered.
+    pub(crate) fn may_read(&self) -> bool {
+        !self.paused && self.pending < HIGH_WATER_MARK
+    }
+
+    /// Whether decrypted data goes to handlers now (else it waits in `unread`).
+    pub(crate) fn flowing(&self) -> bool {
+        !self.paused && !self.handlers.data.is_empty()
+    }
+
     /// Queued bytes not yet sent: ciphertext not yet written plus plaintext waiting
     /// for the handshake.
     pub(crate) fn buffered(&mut self) -> usize {
@@ -96,6 +115,9 @@ impl SocketState {
             had_error: false,
             secure: false,
             unread: Vec::new(),
+            paused: false,
+            pending: 0,
+            read_stalled: false,
             end_pending: false,
             bytes_read: 0,
             bytes_written: 0,
@@ -113,7 +135,10 @@ impl SocketState {
                         None => Emit::SecureConnect(id),
                     });
                 }
-                tls_core::Event::Data(data) => queue.push_back(Emit::Data(id, data)),
+                tls_core::Event::Data(data) => {
+                    self.pending += data.len();
+                    queue.push_back(Emit::Data(id, data));
+                }
                 tls_core::Event::Session => queue.push_back(Emit::Session(id)),
                 tls_core::Event::End => queue.push_back(Emit::End(id)),
                 tls_core::Event::Error(e) => self.push_error(id, e.into(), queue),
@@ -205,13 +230,7 @@ impl TlsSocket {
                 return;
             };
             s.handlers.data.push(Box::new(f));
-            if !s.unread.is_empty() {
-                let data = std::mem::take(&mut s.unread);
-                state.queue.push_back(Emit::Data(id, data));
-            }
-            if std::mem::take(&mut s.end_pending) {
-                state.queue.push_back(Emit::End(id));
-            }
+            flush_unread(state, id);
         });
         self
     }
@@ -244,14 +263,79 @@ impl TlsSocket {
 
     // ----- methods -----
 
+    /// `pause()`: no more `'data'` until [`TlsSocket::resume`]; the socket stops
+    /// reading its fd once [`HIGH_WATER_MARK`] decrypted bytes wait, so TCP's window
+    /// pushes back on the peer. Nothing is dropped.
+    pub fn pause(&self) -> &Self {
+        self.with((), |state, id| {
+            if let Some(s) = state.sockets.get_mut(&id) {
+                s.paused = true;
+            }
+        });
+        self
+    }
+
+    /// `resume()`: `'data'` flows again, starting with what waited.
+    pub fn resume(&self) -> &Self {
+        self.with((), |state, id| {
+            let Some(s) = state.sockets.get_mut(&id) else {
+                return;
+            };
+            if !s.paused {
+                return;
+            }
+            s.paused = false;
+            flush_unread(state, id);
+            state.rearm_read(id);
+        });
+        self
+    }
+
+    /// `isPaused()`.
+    pub fn is_paused(&self) -> bool {
+        self.get(false, |s| s.paused)
+    }
+
+    /// `pipe(destination, { end })`: every chunk of `'data'` is written to `dest`;
+    /// when `dest.write()` returns `false` this socket pauses until `dest`'s
+    /// `'drain'`; on `'end'`, `dest.end()` unless `end` is `false`. `sock.pipe(&sock,
+    /// true)` is the docs' echo server.
+    pub fn pipe(&self, dest: &TlsSocket, end: bool) -> &Self {
+        let to = dest.clone();
+        self.on_data(move |src, chunk| {
+            if !to.write(chunk) {
+                src.pause();
+            }
+        });
+        let from = self.clone();
+        dest.on_drain(move |_| {
+            from.resume();
+        });
+        if end {
+            let to = dest.clone();
+            self.on_end(move |_| to.end());
+        }
+        self
+    }
+
     /// `write(data)`: queued and encrypted; sent once the handshake is done. Returns
     /// `false`, as Node's streams do, when more than [`HIGH_WATER_MARK`] bytes wait to be
     /// sent (the data is still queued: wait for `'drain'` before writing more), or when
-    /// the socket is closed or ended (the data is dropped).
+    /// the socket is closed (the data is dropped). After `end()` the data is dropped and
+    /// an `'error'` `ERR_STREAM_WRITE_AFTER_END` follows, as in Node.
     pub fn write(&self, data: &[u8]) -> bool {
         self.with(false, |state, id| {
             let s = state.sockets.get_mut(&id).expect("checked by with");
-            if s.ending || s.closed || !s.tls.write(data) {
+            if s.closed {
+                return false;
+            }
+            if s.ending {
+                state
+                    .queue
+                    .push_back(Emit::Error(id, Error::write_after_end()));
+                return false;
+            }
+            if !s.tls.write(data) {
                 return false;
             }
             let below = s.buffered() < HIGH_WATER_MARK;
@@ -413,6 +497,24 @@ impl TlsSocket {
 impl std::fmt::Debug for TlsSocket {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TlsSocket").field("id", &self.id).finish()
+    }
+}
+
+/// Hands data that waited (paused, or no handler yet) to the handlers when the socket
+/// flows again, then a deferred `'end'`.
+fn flush_unread(state: &mut State, id: usize) {
+    let Some(s) = state.sockets.get_mut(&id) else {
+        return;
+    };
+    if s.paused {
+        return;
+    }
+    if s.flowing() && !s.unread.is_empty() {
+        // An empty chunk: the loop delivers what waited first, so data queued
+        // meanwhile keeps its order.
+        state.queue.push_back(Emit::Data(id, Vec::new()));
+    } else if s.unread.is_empty() && std::mem::take(&mut s.end_pending) {
+        state.queue.push_back(Emit::End(id));
     }
 }
 

@@ -1,0 +1,227 @@
+//! Streams that stop: pause/resume, pipe with back-pressure end to end, and
+//! `write()` after `end()`, both peers ours on one loop over loopback.
+
+use node_tls::{
+    connect, create_server, ConnectOptions, EventLoop, ServerOptions, TlsSocket, HIGH_WATER_MARK,
+};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::Duration;
+use suite::read_fixture;
+
+const TOTAL: usize = 64 << 20;
+const CHUNK: usize = 64 << 10;
+
+/// The byte at `offset` of the test stream (not periodic at any buffer size).
+fn byte_at(offset: usize) -> u8 {
+    let x = offset as u64;
+    (x.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as u8 ^ (x >> 13) as u8
+}
+
+fn chunk_at(offset: usize, len: usize) -> Vec<u8> {
+    (offset..offset + len).map(byte_at).collect()
+}
+
+fn p256_server() -> ServerOptions {
+    ServerOptions::new()
+        .key(read_fixture("leaf/p256-key.pem"))
+        .cert(read_fixture("leaf/p256-chain.pem"))
+}
+
+fn client(ev: &EventLoop, port: u16) -> TlsSocket {
+    connect(
+        ev,
+        ConnectOptions::new(port)
+            .host("localhost")
+            .ca(read_fixture("ca/root-cert.pem")),
+    )
+    .unwrap()
+}
+
+/// The kernel's largest TCP buffers (`tcp_wmem`, `tcp_rmem` maxima): what a stalled
+/// connection can hold between the two processes' user space.
+fn kernel_buffers() -> usize {
+    let max = |path: &str| {
+        std::fs::read_to_string(path)
+            .ok()
+            .and_then(|s| s.split_whitespace().nth(2).and_then(|v| v.parse().ok()))
+            .unwrap_or(6 << 20)
+    };
+    max("/proc/sys/net/ipv4/tcp_wmem") + max("/proc/sys/net/ipv4/tcp_rmem")
+}
+
+/// Turns the loop until `progress()` has not changed for a while (nothing moves).
+fn run_until_stalled(ev: &EventLoop, mut progress: impl FnMut() -> u64) {
+    let (mut last, mut quiet) = (u64::MAX, 0);
+    for _ in 0..2000 {
+        ev.turn(Some(Duration::from_millis(10))).unwrap();
+        let now = progress();
+        if now == last {
+            quiet += 1;
+            if quiet >= 30 {
+                return;
+            }
+        } else {
+            (last, quiet) = (now, 0);
+        }
+    }
+    panic!("still moving after 2000 turns");
+}
+
+#[test]
+fn an_echo_server_stops_reading_when_its_peer_stops_reading() {
+    let ev = EventLoop::new().unwrap();
+    let server = create_server(&ev, p256_server()).unwrap();
+    let accepted: Rc<RefCell<Option<TlsSocket>>> = Rc::default();
+    let a = accepted.clone();
+    server.on_secure_connection(move |sock| {
+        sock.pipe(sock, true); // the docs' echo
+        *a.borrow_mut() = Some(sock.clone());
+    });
+    let port = server.listen("127.0.0.1", 0).unwrap().port();
+
+    // The client writes 64 MiB as fast as back-pressure lets it, and reads nothing.
+    let sock = client(&ev, port);
+    let sent = Rc::new(Cell::new(0usize));
+    let pump = {
+        let sent = sent.clone();
+        move |sock: &TlsSocket| {
+            while sent.get() < TOTAL {
+                let n = CHUNK.min(TOTAL - sent.get());
+                let ok = sock.write(&chunk_at(sent.get(), n));
+                sent.set(sent.get() + n);
+                if !ok {
+                    return;
+                }
+            }
+        }
+    };
+    let p = pump.clone();
+    sock.on_secure_connect(move |sock| {
+        sock.pause();
+        p(sock);
+    });
+    sock.on_drain(move |sock| pump(sock));
+    let received = Rc::new(Cell::new(0usize));
+    let r = received.clone();
+    sock.on_data(move |_, chunk| {
+        let at = r.get();
+        assert!(
+            chunk.iter().enumerate().all(|(i, b)| *b == byte_at(at + i)),
+            "echo out of order or corrupted at {at}"
+        );
+        r.set(at + chunk.len());
+    });
+
+    let server_read = || accepted.borrow().as_ref().map_or(0, |s| s.bytes_read());
+    run_until_stalled(&ev, || server_read() + sent.get() as u64);
+    let echo = accepted.borrow().clone().expect("accepted");
+    let read = server_read() as usize;
+    let bound = kernel_buffers() + 2 * HIGH_WATER_MARK + CHUNK;
+    println!(
+        "stalled: client sent {} bytes, server read {read} (bound {bound}), server holds {} unsent",
+        sent.get(),
+        echo.writable_length()
+    );
+    assert!(sent.get() < TOTAL, "the client was never held back");
+    assert!(
+        read < bound,
+        "the server read {read} bytes, more than {bound}"
+    );
+    assert!(echo.is_paused(), "the pipe paused its source");
+    assert!(
+        echo.writable_length() <= 2 * HIGH_WATER_MARK,
+        "the server holds {} bytes it cannot send",
+        echo.writable_length()
+    );
+    assert_eq!(received.get(), 0, "the paused client delivered data");
+
+    // The client reads again: everything arrives, in order.
+    sock.resume();
+    let done = ev
+        .run_until(|| received.get() == TOTAL, Duration::from_secs(60))
+        .unwrap();
+    assert!(done, "received {} of {TOTAL}", received.get());
+    assert_eq!(sent.get(), TOTAL);
+}
+
+#[test]
+fn resume_delivers_what_waited_then_end() {
+    let ev = EventLoop::new().unwrap();
+    let server = create_server(&ev, p256_server()).unwrap();
+    let log: Rc<RefCell<Vec<String>>> = Rc::default();
+    let accepted: Rc<RefCell<Option<TlsSocket>>> = Rc::default();
+    let (l, a) = (log.clone(), accepted.clone());
+    server.on_secure_connection(move |sock| {
+        sock.pause();
+        let l2 = l.clone();
+        sock.on_data(move |_, d| l2.borrow_mut().push(String::from_utf8_lossy(d).into()));
+        let l2 = l.clone();
+        sock.on_end(move |_| l2.borrow_mut().push("end".into()));
+        *a.borrow_mut() = Some(sock.clone());
+    });
+    let port = server.listen("127.0.0.1", 0).unwrap().port();
+    let sock = client(&ev, port);
+    let client_closed = Rc::new(Cell::new(false));
+    let c = client_closed.clone();
+    sock.on_secure_connect(|sock| {
+        sock.write(b"one,");
+        sock.write(b"two,");
+        sock.write(b"three");
+        sock.end();
+    });
+    sock.on_close(move |_, _| c.set(true));
+    // the server's side holds the data; the client waits for the server's end
+    let got_all = ev
+        .run_until(
+            || {
+                accepted
+                    .borrow()
+                    .as_ref()
+                    .is_some_and(|s| s.bytes_read() > 0)
+            },
+            Duration::from_secs(10),
+        )
+        .unwrap();
+    assert!(got_all);
+    ev.run_until(|| false, Duration::from_millis(100)).unwrap();
+    assert!(log.borrow().is_empty(), "paused: {:?}", log.borrow());
+    accepted.borrow().as_ref().unwrap().resume();
+    ev.run_until(|| client_closed.get(), Duration::from_secs(10))
+        .unwrap();
+    assert_eq!(log.borrow().join(""), "one,two,threeend");
+}
+
+#[test]
+fn write_after_end_is_an_error_as_in_node() {
+    let ev = EventLoop::new().unwrap();
+    let server = create_server(&ev, p256_server()).unwrap();
+    server.on_secure_connection(|sock| {
+        sock.pipe(sock, true);
+    });
+    let port = server.listen("127.0.0.1", 0).unwrap().port();
+    let sock = client(&ev, port);
+    let errors: Rc<RefCell<Vec<(String, String)>>> = Rc::default();
+    let e = errors.clone();
+    sock.on_error(move |_, err| e.borrow_mut().push((err.code(), err.to_string())));
+    let wrote_after = Rc::new(Cell::new(true));
+    let w = wrote_after.clone();
+    sock.on_secure_connect(move |sock| {
+        sock.write(b"hi");
+        sock.end();
+        w.set(sock.write(b"too late"));
+    });
+    let closed = Rc::new(Cell::new(false));
+    let c = closed.clone();
+    sock.on_close(move |_, _| c.set(true));
+    ev.run_until(|| closed.get(), Duration::from_secs(10))
+        .unwrap();
+    assert!(!wrote_after.get());
+    assert_eq!(
+        *errors.borrow(),
+        [(
+            "ERR_STREAM_WRITE_AFTER_END".to_string(),
+            "write after end".to_string()
+        )]
+    );
+}

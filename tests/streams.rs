@@ -225,3 +225,101 @@ fn write_after_end_is_an_error_as_in_node() {
         )]
     );
 }
+
+#[test]
+fn set_encoding_gives_text_that_never_splits_a_character() {
+    let ev = EventLoop::new().unwrap();
+    let server = create_server(&ev, p256_server()).unwrap();
+    let pieces: Rc<RefCell<Vec<String>>> = Rc::default();
+    let ended = Rc::new(Cell::new(false));
+    let (p, e) = (pieces.clone(), ended.clone());
+    server.on_secure_connection(move |sock| {
+        sock.set_encoding(node_tls::Encoding::Utf8);
+        let p = p.clone();
+        sock.on_text(move |_, text| p.borrow_mut().push(text.to_string()));
+        let e = e.clone();
+        sock.on_end(move |_| e.set(true));
+    });
+    let port = server.listen("127.0.0.1", 0).unwrap().port();
+    let text = "héllo wörld ✓ 😀 — ünïcode";
+    let sock = client(&ev, port);
+    sock.on_secure_connect(move |sock| {
+        // one byte per write: one TLS record each, so characters arrive cut
+        for b in text.bytes() {
+            sock.write(&[b]);
+        }
+        sock.end();
+    });
+    ev.run_until(|| ended.get(), Duration::from_secs(10))
+        .unwrap();
+    let pieces = pieces.borrow();
+    assert_eq!(pieces.concat(), text);
+    assert!(!pieces.concat().contains('\u{fffd}'));
+}
+
+#[test]
+fn set_timeout_fires_once_per_idle_period_and_activity_resets_it() {
+    let ev = EventLoop::new().unwrap();
+    let server = create_server(&ev, p256_server()).unwrap();
+    let log: Rc<RefCell<Vec<String>>> = Rc::default();
+    let l = log.clone();
+    server.on_secure_connection(move |sock| {
+        sock.set_timeout(Duration::from_millis(400));
+        let l2 = l.clone();
+        sock.on_timeout(move |_| l2.borrow_mut().push("timeout".into()));
+        let l2 = l.clone();
+        sock.on_data(move |_, d| l2.borrow_mut().push(String::from_utf8_lossy(d).into()));
+    });
+    let port = server.listen("127.0.0.1", 0).unwrap().port();
+    let sock = client(&ev, port);
+    let count = |log: &Rc<RefCell<Vec<String>>>, what: &str| {
+        log.borrow().iter().filter(|e| *e == what).count()
+    };
+    // idle: one 'timeout', and only one however long it stays idle
+    assert!(ev
+        .run_until(|| count(&log, "timeout") == 1, Duration::from_secs(5))
+        .unwrap());
+    ev.run_until(|| false, Duration::from_millis(900)).unwrap();
+    assert_eq!(count(&log, "timeout"), 1, "{:?}", log.borrow());
+    // activity re-arms it: writes every 40 ms keep it quiet, then it fires again
+    for i in 0..6 {
+        sock.write(format!("{i}").as_bytes());
+        ev.run_until(|| false, Duration::from_millis(40)).unwrap();
+    }
+    assert_eq!(count(&log, "timeout"), 1, "{:?}", log.borrow());
+    assert!(ev
+        .run_until(|| count(&log, "timeout") == 2, Duration::from_secs(5))
+        .unwrap());
+    assert!(sock.is_open(), "a timeout does not close the socket");
+    let events = log.borrow().join(",");
+    assert_eq!(events, "timeout,0,1,2,3,4,5,timeout");
+}
+
+#[test]
+fn unref_lets_run_return_with_a_server_and_a_socket_open() {
+    let ev = EventLoop::new().unwrap();
+    let server = create_server(&ev, p256_server()).unwrap();
+    let port = server.listen("127.0.0.1", 0).unwrap().port();
+    let sock = client(&ev, port);
+    let secure = Rc::new(Cell::new(false));
+    let s = secure.clone();
+    sock.on_secure_connect(move |_| s.set(true));
+    ev.run_until(|| secure.get(), Duration::from_secs(5))
+        .unwrap();
+    server.unref();
+    sock.unref();
+    // the server's side of the connection still counts until it is unref'd too
+    assert!(ev.is_alive());
+    sock.ref_();
+    sock.unref();
+    sock.set_no_delay(false)
+        .set_keep_alive(true, Duration::from_secs(30));
+    sock.destroy();
+    ev.run_until(|| !ev.is_alive(), Duration::from_secs(5))
+        .unwrap();
+    assert!(!ev.is_alive(), "only unref'd handles left");
+    server.ref_();
+    assert!(ev.is_alive());
+    server.close();
+    ev.run().unwrap();
+}

@@ -7,7 +7,9 @@ mod args;
 mod output;
 
 use args::{Command, Common, Connect, Mode, Serve, UsageError};
-use node_tls::{ConnectOptions, EventLoop, SecureContextOptions, ServerOptions, TlsSocket};
+use node_tls::{
+    ConnectOptions, EventLoop, EventName, SecureContextOptions, ServerOptions, TlsSocket,
+};
 use output::Out;
 use std::cell::{Cell, RefCell};
 use std::io::Read;
@@ -133,7 +135,7 @@ fn serve(s: Serve, out: &Out) -> i32 {
     let mode = s.mode;
     let on_conn = *out;
     server.on_secure_connection(move |sock| {
-        on_conn.secure(sock, "secureConnection", false);
+        on_conn.secure(sock, EventName::SecureConnection.as_str(), false);
         if mode == Mode::Welcome {
             sock.write(b"welcome!\n");
         }
@@ -332,7 +334,7 @@ fn wire_client(
     let o = *out;
     let piped = stdin.clone();
     sock.on_secure_connect(move |sock| {
-        o.secure(sock, "secureConnect", true);
+        o.secure(sock, EventName::SecureConnect.as_str(), true);
         if let Some(text) = &send {
             sock.write(text.as_bytes());
             sock.end();

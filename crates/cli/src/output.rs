@@ -1,7 +1,7 @@
 //! What `node-tls` prints: one JSON object per event with `--json`, else the Node
 //! docs' human lines.
 
-use node_tls::{Error, TlsSocket};
+use node_tls::{Error, EventName, TlsSocket};
 use serde_json::{json, Map, Value};
 use std::io::Write;
 use std::net::SocketAddr;
@@ -42,13 +42,13 @@ impl Out {
             (None, Some(p)) => json!({ "address": p }),
             (None, None) => Value::Null,
         };
-        self.emit(json!({ "event": "listening", "address": address }));
+        self.emit(json!({ "event": EventName::Listening.as_str(), "address": address }));
     }
 
     /// `secureConnection` (server) or `secureConnect` (client).
     pub fn secure(&self, sock: &TlsSocket, event: &str, detailed: bool) {
         if !self.json {
-            let who = if event == "secureConnect" {
+            let who = if event == EventName::SecureConnect.as_str() {
                 "client"
             } else {
                 "server"
@@ -102,7 +102,7 @@ impl Out {
     /// Client: a resumable session arrived.
     pub fn session(&self) {
         if self.json {
-            self.emit(json!({ "event": "session" }));
+            self.emit(json!({ "event": EventName::Session.as_str() }));
         }
     }
 
@@ -116,7 +116,7 @@ impl Out {
             return;
         }
         let value = json!({
-            "event": "data",
+            "event": EventName::Data.as_str(),
             "length": chunk.len(),
             "text": String::from_utf8_lossy(chunk),
         });
@@ -125,20 +125,20 @@ impl Out {
 
     pub fn end(&self, sock: &TlsSocket, server: bool) {
         if self.json {
-            self.emit(self.with_port(json!({ "event": "end" }), sock, server));
+            self.emit(self.with_port(json!({ "event": EventName::End.as_str() }), sock, server));
         }
     }
 
     pub fn close(&self, sock: &TlsSocket, had_error: bool, server: bool) {
         if self.json {
-            let value = json!({ "event": "close", "hadError": had_error });
+            let value = json!({ "event": EventName::Close.as_str(), "hadError": had_error });
             self.emit(self.with_port(value, sock, server));
         }
     }
 
     pub fn socket_error(&self, sock: &TlsSocket, err: &Error, server: bool) {
         if self.json {
-            let value = json!({ "event": "error", "code": err.code(), "message": err.to_string() });
+            let value = json!({ "event": EventName::Error.as_str(), "code": err.code(), "message": err.to_string() });
             self.emit(self.with_port(value, sock, server));
         } else {
             eprintln!("error: {} ({})", err, err.code());
@@ -148,7 +148,7 @@ impl Out {
     pub fn client_error(&self, err: &Error, sock: &TlsSocket) {
         if self.json {
             let value = json!({
-                "event": "clientError",
+                "event": EventName::ClientError.as_str(),
                 "code": err.code(),
                 "message": err.to_string(),
             });
@@ -161,7 +161,9 @@ impl Out {
     /// An error not tied to a connection (listen, loop).
     pub fn error(&self, code: &str, message: &str) {
         if self.json {
-            self.emit(json!({ "event": "error", "code": code, "message": message }));
+            self.emit(
+                json!({ "event": EventName::Error.as_str(), "code": code, "message": message }),
+            );
         } else {
             eprintln!("error: {message} ({code})");
         }

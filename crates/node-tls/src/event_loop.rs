@@ -11,7 +11,8 @@ use crate::socket::SocketState;
 use crate::{Error, Server, TlsSocket, HIGH_WATER_MARK};
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::io::{self, Read, Write};
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
@@ -36,8 +37,22 @@ pub(crate) enum Emit {
     Error(usize, Error),
     Drain(usize),
     Session(usize),
+    Timeout(usize),
     Close(usize, bool),
 }
+
+/// What a timer in the loop's heap is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum TimerKind {
+    /// tls-core's deadline (the server's `handshakeTimeout`).
+    Engine,
+    /// `setTimeout`'s idle timer.
+    Idle,
+}
+
+/// A timer: when, which socket, what for. Stale entries (the socket is gone or its
+/// deadline moved) are skipped when they come up, so nothing is ever searched.
+type Timer = Reverse<(Instant, usize, TimerKind)>;
 
 pub(crate) struct State {
     pub(crate) registry: Registry,
@@ -51,6 +66,10 @@ pub(crate) struct State {
     again: Vec<usize>,
     read_buf: Vec<u8>,
     wake_handlers: Vec<Box<dyn FnMut()>>,
+    /// Every socket's deadlines, soonest first.
+    timers: BinaryHeap<Timer>,
+    /// Sockets and servers that `unref()` took out of the loop's liveness.
+    unrefd: usize,
 }
 
 impl State {
@@ -61,6 +80,37 @@ impl State {
 
     pub(crate) fn mark_dirty(&mut self, id: usize) {
         self.dirty.insert(id);
+    }
+
+    /// Adds a socket to the loop, with its engine's deadline (if any) on the timer heap.
+    pub(crate) fn add_socket(&mut self, id: usize, socket: SocketState) {
+        if let Some(at) = socket.tls.poll_timeout() {
+            self.timers.push(Reverse((at, id, TimerKind::Engine)));
+        }
+        self.sockets.insert(id, socket);
+    }
+
+    /// Removes a socket from the loop.
+    pub(crate) fn remove_socket(&mut self, id: usize) -> Option<SocketState> {
+        let socket = self.sockets.remove(&id)?;
+        if socket.unref {
+            self.unrefd = self.unrefd.saturating_sub(1);
+        }
+        Some(socket)
+    }
+
+    /// Puts a timer on the heap.
+    pub(crate) fn schedule(&mut self, at: Instant, id: usize, kind: TimerKind) {
+        self.timers.push(Reverse((at, id, kind)));
+    }
+
+    /// `unref()` / `ref()` of a socket or server: counts what keeps the loop alive.
+    pub(crate) fn set_unref(&mut self, was: bool, now: bool) {
+        match (was, now) {
+            (false, true) => self.unrefd += 1,
+            (true, false) => self.unrefd = self.unrefd.saturating_sub(1),
+            _ => {}
+        }
     }
 
     /// Reads a socket again next turn if it stopped reading and may read now.
@@ -119,6 +169,8 @@ impl EventLoop {
                     again: Vec::new(),
                     read_buf: vec![0; READ_CHUNK],
                     wake_handlers: Vec::new(),
+                    timers: BinaryHeap::new(),
+                    unrefd: 0,
                 }),
                 waker,
             }),
@@ -169,10 +221,11 @@ impl EventLoop {
         }
     }
 
-    /// Whether a server listens or a socket is open (or events wait).
+    /// Whether a server listens or a socket is open (or events wait); sockets and
+    /// servers that were `unref()`ed do not count, as in Node.
     pub fn is_alive(&self) -> bool {
         let state = self.shared.state.borrow();
-        !state.sockets.is_empty() || !state.servers.is_empty() || !state.queue.is_empty()
+        state.sockets.len() + state.servers.len() > state.unrefd || !state.queue.is_empty()
     }
 
     /// One turn: wait for I/O at most `timeout` (or until the next timer), handle it,
@@ -185,11 +238,9 @@ impl EventLoop {
                 Some(Duration::ZERO)
             } else {
                 let next_timer = state
-                    .sockets
-                    .values()
-                    .filter_map(|s| s.tls.poll_timeout())
-                    .min()
-                    .map(|t| t.saturating_duration_since(Instant::now()));
+                    .timers
+                    .peek()
+                    .map(|Reverse((t, _, _))| t.saturating_duration_since(Instant::now()));
                 match (timeout, next_timer) {
                     (Some(a), Some(b)) => Some(a.min(b)),
                     (a, b) => a.or(b),
@@ -224,20 +275,7 @@ impl EventLoop {
                     );
                 }
             }
-            let now = Instant::now();
-            let expired: Vec<usize> = state
-                .sockets
-                .iter()
-                .filter(|(_, s)| s.tls.poll_timeout().is_some_and(|t| t <= now))
-                .map(|(id, _)| *id)
-                .collect();
-            for id in expired {
-                if let Some(s) = state.sockets.get_mut(&id) {
-                    s.tls.handle_timeout(now);
-                    s.collect_events(id, &mut state.queue);
-                    state.mark_dirty(id);
-                }
-            }
+            fire_timers(state, Instant::now());
             flush_dirty(state);
         }
         if woken {
@@ -284,7 +322,10 @@ impl EventLoop {
                 Emit::ServerClose(sid) => {
                     let server = Server::from_parts(weak, sid);
                     self.call_server(sid, |h| &mut h.close, |f| f(&server));
-                    self.shared.state.borrow_mut().servers.remove(&sid);
+                    let mut state = self.shared.state.borrow_mut();
+                    if state.servers.remove(&sid).is_some_and(|s| s.unref) {
+                        state.set_unref(true, false);
+                    }
                 }
                 Emit::SecureConnect(id) => {
                     let sock = TlsSocket::from_parts(weak, id);
@@ -304,6 +345,8 @@ impl EventLoop {
                     };
                     if !deferred {
                         let sock = TlsSocket::from_parts(weak, id);
+                        // A character cut short by the end is U+FFFD (StringDecoder.end).
+                        self.emit_text(id, &sock, crate::encoding::Decoder::end);
                         self.call_socket(id, |h| &mut h.end, |f| f(&sock));
                         // allowHalfOpen: false (Node's default): end our side too.
                         sock.end();
@@ -312,6 +355,10 @@ impl EventLoop {
                 Emit::Session(id) => {
                     let sock = TlsSocket::from_parts(weak, id);
                     self.call_socket(id, |h| &mut h.session, |f| f(&sock));
+                }
+                Emit::Timeout(id) => {
+                    let sock = TlsSocket::from_parts(weak, id);
+                    self.call_socket(id, |h| &mut h.timeout, |f| f(&sock));
                 }
                 Emit::Drain(id) => {
                     let sock = TlsSocket::from_parts(weak, id);
@@ -325,7 +372,7 @@ impl EventLoop {
                     let sock = TlsSocket::from_parts(weak, id);
                     self.call_socket(id, |h| &mut h.close, |f| f(&sock, had_error));
                     let mut state = self.shared.state.borrow_mut();
-                    if let Some(s) = state.sockets.remove(&id) {
+                    if let Some(s) = state.remove_socket(id) {
                         if let Some(sid) = s.server {
                             crate::server::connection_closed(&mut state, sid);
                         }
@@ -358,7 +405,7 @@ impl EventLoop {
         };
         let sock = TlsSocket::from_parts(weak, id);
         if let Some(chunk) = direct {
-            self.call_socket(id, |h| &mut h.data, |f| f(&sock, &chunk));
+            self.emit_chunk(id, &sock, &chunk);
         } else {
             loop {
                 let piece = {
@@ -373,7 +420,7 @@ impl EventLoop {
                         _ => break,
                     }
                 };
-                self.call_socket(id, |h| &mut h.data, |f| f(&sock, &piece));
+                self.emit_chunk(id, &sock, &piece);
             }
         }
         let mut state = self.shared.state.borrow_mut();
@@ -384,6 +431,31 @@ impl EventLoop {
             }
         }
         state.rearm_read(id);
+    }
+
+    /// One chunk to the `data` handlers, and as text to the `text` handlers.
+    fn emit_chunk(&self, id: usize, sock: &TlsSocket, chunk: &[u8]) {
+        self.call_socket(id, |h| &mut h.data, |f| f(sock, chunk));
+        self.emit_text(id, sock, |d| d.write(chunk));
+    }
+
+    /// Text for the `text` handlers, from the socket's decoder.
+    fn emit_text(
+        &self,
+        id: usize,
+        sock: &TlsSocket,
+        decode: impl FnOnce(&mut crate::encoding::Decoder) -> String,
+    ) {
+        let text = {
+            let mut state = self.shared.state.borrow_mut();
+            match state.sockets.get_mut(&id) {
+                Some(s) if !s.handlers.text.is_empty() => s.decoder.as_mut().map(decode),
+                _ => None,
+            }
+        };
+        if let Some(text) = text.filter(|t| !t.is_empty()) {
+            self.call_socket(id, |h| &mut h.text, |f| f(sock, &text));
+        }
     }
 
     /// Takes the handlers of one event out of the state (`slot` finds them), calls
@@ -440,6 +512,58 @@ impl std::fmt::Debug for EventLoop {
     }
 }
 
+/// Runs the timers that are due: an engine deadline (the handshake timeout), an idle
+/// `setTimeout` (which fires once per idle period: activity re-arms it).
+fn fire_timers(state: &mut State, now: Instant) {
+    while let Some(Reverse((at, id, kind))) = state.timers.peek().copied() {
+        if at > now {
+            return;
+        }
+        state.timers.pop();
+        let State {
+            sockets,
+            queue,
+            timers,
+            dirty,
+            ..
+        } = state;
+        let Some(s) = sockets.get_mut(&id) else {
+            continue;
+        };
+        match kind {
+            TimerKind::Engine => {
+                if s.tls.poll_timeout().is_some_and(|t| t <= now) {
+                    s.tls.handle_timeout(now);
+                    s.collect_events(id, queue);
+                    dirty.insert(id);
+                }
+            }
+            TimerKind::Idle => {
+                s.idle_scheduled = false;
+                let Some(idle) = s.idle_timeout else { continue };
+                let due = s.last_active + idle;
+                if due <= now {
+                    if !s.closed {
+                        queue.push_back(Emit::Timeout(id));
+                    }
+                } else {
+                    s.idle_scheduled = true;
+                    timers.push(Reverse((due, id, TimerKind::Idle)));
+                }
+            }
+        }
+    }
+}
+
+/// Activity on a socket: restarts its idle timer if the timer had fired.
+fn touch(s: &mut SocketState, id: usize, timers: &mut BinaryHeap<Timer>, now: Instant) {
+    s.last_active = now;
+    if let (Some(idle), false) = (s.idle_timeout, s.idle_scheduled) {
+        s.idle_scheduled = true;
+        timers.push(Reverse((now + idle, id, TimerKind::Idle)));
+    }
+}
+
 /// Reads (and, when connecting, completes the connect) for one socket.
 fn socket_io(state: &mut State, id: usize, readable: bool, writable: bool) {
     let State {
@@ -448,6 +572,7 @@ fn socket_io(state: &mut State, id: usize, readable: bool, writable: bool) {
         read_buf,
         again,
         dirty,
+        timers,
         ..
     } = state;
     let Some(s) = sockets.get_mut(&id) else {
@@ -502,6 +627,7 @@ fn socket_io(state: &mut State, id: usize, readable: bool, writable: bool) {
                 }
                 Ok(n) => {
                     s.bytes_read += n as u64;
+                    touch(s, id, timers, Instant::now());
                     s.tls.feed(&read_buf[..n]);
                     // Counts what was decrypted (`pending`) before the next read.
                     s.collect_events(id, queue);
@@ -536,6 +662,7 @@ pub(crate) fn flush_dirty(state: &mut State) {
             sockets,
             queue,
             registry,
+            timers,
             ..
         } = state;
         let Some(s) = sockets.get_mut(&id) else {
@@ -553,6 +680,7 @@ pub(crate) fn flush_dirty(state: &mut State) {
                 Ok(n) => {
                     s.out_pos += n;
                     s.bytes_written += n as u64;
+                    touch(s, id, timers, Instant::now());
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

@@ -24,8 +24,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod encoding;
 mod error;
 mod event_loop;
+mod events;
 mod server;
 mod socket;
 mod stream;
@@ -34,8 +36,10 @@ pub use context::describe::chain_to_json;
 pub use context::{
     create_secure_context, PeerCertificate, SecureContext, SecureContextOptions, VerifyCode,
 };
+pub use encoding::Encoding;
 pub use error::Error;
 pub use event_loop::{EventLoop, Remote};
+pub use events::EventName;
 pub use server::{Server, ServerAddress};
 pub use socket::{TlsSocket, HIGH_WATER_MARK};
 pub use tls_core::{Cipher, Destination};
@@ -157,6 +161,7 @@ pub fn create_server(ev: &EventLoop, options: ServerOptions) -> Result<Server, E
             connections: 0,
             max_connections: None,
             closing: false,
+            unref: false,
         },
     );
     Ok(Server::from_parts(shared, id))
@@ -276,9 +281,7 @@ pub fn connect(ev: &EventLoop, options: ConnectOptions) -> Result<TlsSocket, Err
         Stream::Tcp(s) => s.local_addr().ok(),
         Stream::Unix(_) => None,
     };
-    state
-        .sockets
-        .insert(id, SocketState::new(stream, tls, None, remote, local, true));
+    state.add_socket(id, SocketState::new(stream, tls, None, remote, local, true));
     Ok(TlsSocket::from_parts(shared, id))
 }
 

@@ -42,6 +42,8 @@ pub(crate) struct ServerState {
     pub(crate) connections: usize,
     pub(crate) max_connections: Option<usize>,
     pub(crate) closing: bool,
+    /// `unref()`: this server does not keep the loop alive.
+    pub(crate) unref: bool,
 }
 
 /// Accepts every pending connection of server `sid`.
@@ -92,7 +94,7 @@ pub(crate) fn accept_all(state: &mut State, sid: usize) {
         if let Some(server) = state.servers.get_mut(&sid) {
             server.connections += 1;
         }
-        state.sockets.insert(
+        state.add_socket(
             id,
             SocketState::new(stream, tls, Some(sid), remote, local, false),
         );
@@ -223,6 +225,28 @@ impl Server {
                 state.queue.push_back(Emit::ServerClose(id));
             }
         });
+    }
+
+    /// `server.unref()`: a listening server alone does not keep
+    /// [`crate::EventLoop::run`] going.
+    pub fn unref(&self) -> &Self {
+        self.set_ref(false)
+    }
+
+    /// `server.ref()`: undoes [`Server::unref`] (`ref` is a Rust keyword).
+    pub fn ref_(&self) -> &Self {
+        self.set_ref(true)
+    }
+
+    fn set_ref(&self, counted: bool) -> &Self {
+        self.with((), |state, id| {
+            if let Some(server) = state.servers.get_mut(&id) {
+                let was = server.unref;
+                server.unref = !counted;
+                state.set_unref(was, !counted);
+            }
+        });
+        self
     }
 
     /// `server.connections`: open connections.

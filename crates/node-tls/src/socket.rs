@@ -12,6 +12,7 @@ use tls_core::Cipher;
 
 type Handler = dyn FnMut(&TlsSocket);
 type DataHandler = dyn FnMut(&TlsSocket, &[u8]);
+type TextHandler = dyn FnMut(&TlsSocket, &str);
 type ErrorHandler = dyn FnMut(&TlsSocket, &Error);
 type CloseHandler = dyn FnMut(&TlsSocket, bool);
 
@@ -20,11 +21,13 @@ type CloseHandler = dyn FnMut(&TlsSocket, bool);
 pub(crate) struct Handlers {
     pub(crate) secure_connect: Vec<Box<Handler>>,
     pub(crate) data: Vec<Box<DataHandler>>,
+    pub(crate) text: Vec<Box<TextHandler>>,
     pub(crate) end: Vec<Box<Handler>>,
     pub(crate) error: Vec<Box<ErrorHandler>>,
     pub(crate) close: Vec<Box<CloseHandler>>,
     pub(crate) drain: Vec<Box<Handler>>,
     pub(crate) session: Vec<Box<Handler>>,
+    pub(crate) timeout: Vec<Box<Handler>>,
 }
 
 /// What the loop knows of one connection.
@@ -54,6 +57,16 @@ pub(crate) struct SocketState {
     pub(crate) unread: Vec<u8>,
     /// `pause()` was called (and not yet `resume()`).
     pub(crate) paused: bool,
+    /// `setTimeout(ms)`: idle time before `'timeout'`; `None` is off.
+    pub(crate) idle_timeout: Option<std::time::Duration>,
+    /// The last read or write on the fd.
+    pub(crate) last_active: std::time::Instant,
+    /// An idle timer for this socket is on the loop's heap.
+    pub(crate) idle_scheduled: bool,
+    /// `unref()`: this socket does not keep the loop alive.
+    pub(crate) unref: bool,
+    /// `setEncoding()`: turns `'data'` into text for `on_text` handlers.
+    pub(crate) decoder: Option<crate::encoding::Decoder>,
     /// Decrypted bytes not yet handed to a `data` handler (queued or in `unread`).
     pub(crate) pending: usize,
     /// Reading the fd stopped at the readable mark or a pause, with data perhaps left
@@ -77,7 +90,8 @@ impl SocketState {
 
     /// Whether decrypted data goes to handlers now (else it waits in `unread`).
     pub(crate) fn flowing(&self) -> bool {
-        !self.paused && !self.handlers.data.is_empty()
+        let has_handler = !self.handlers.data.is_empty() || !self.handlers.text.is_empty();
+        !self.paused && has_handler
     }
 
     /// Queued bytes not yet sent: ciphertext not yet written plus plaintext waiting
@@ -116,6 +130,11 @@ impl SocketState {
             secure: false,
             unread: Vec::new(),
             paused: false,
+            idle_timeout: None,
+            last_active: std::time::Instant::now(),
+            idle_scheduled: false,
+            unref: false,
+            decoder: None,
             pending: 0,
             read_stalled: false,
             end_pending: false,
@@ -235,6 +254,34 @@ impl TlsSocket {
         self
     }
 
+    /// `setEncoding(encoding)`: from now on [`TlsSocket::on_text`] handlers get the
+    /// data as text that never splits a character (or a base64 group) across chunks
+    /// (`on_data` handlers still get the bytes: Rust keeps both views).
+    pub fn set_encoding(&self, encoding: crate::Encoding) -> &Self {
+        self.with((), |state, id| {
+            if let Some(s) = state.sockets.get_mut(&id) {
+                s.decoder = Some(crate::encoding::Decoder::new(encoding));
+            }
+        });
+        self
+    }
+
+    /// `'data'` as text, after [`TlsSocket::set_encoding`] (UTF-8 if it was not
+    /// called). What waited is delivered right after this call, as with `on_data`.
+    pub fn on_text(&self, f: impl FnMut(&TlsSocket, &str) + 'static) -> &Self {
+        self.with((), |state, id| {
+            let Some(s) = state.sockets.get_mut(&id) else {
+                return;
+            };
+            if s.decoder.is_none() {
+                s.decoder = Some(crate::encoding::Decoder::new(crate::Encoding::Utf8));
+            }
+            s.handlers.text.push(Box::new(f));
+            flush_unread(state, id);
+        });
+        self
+    }
+
     /// `'end'`: the peer ended its side. Our side ends right after (allowHalfOpen false).
     pub fn on_end(&self, f: impl FnMut(&TlsSocket) + 'static) -> &Self {
         self.handlers(|h| h.end.push(Box::new(f)))
@@ -249,6 +296,12 @@ impl TlsSocket {
     /// TLS 1.2 session). Connections made later with the same `SecureContext` offer it.
     pub fn on_session(&self, f: impl FnMut(&TlsSocket) + 'static) -> &Self {
         self.handlers(|h| h.session.push(Box::new(f)))
+    }
+
+    /// `'timeout'`: the socket was idle (no read, no write) for the time given to
+    /// [`TlsSocket::set_timeout`]. The socket stays open (call `end()` or `destroy()`).
+    pub fn on_timeout(&self, f: impl FnMut(&TlsSocket) + 'static) -> &Self {
+        self.handlers(|h| h.timeout.push(Box::new(f)))
     }
 
     /// `'drain'`: after `write()` returned `false`, everything queued has been sent.
@@ -287,6 +340,71 @@ impl TlsSocket {
             s.paused = false;
             flush_unread(state, id);
             state.rearm_read(id);
+        });
+        self
+    }
+
+    /// `setTimeout(timeout)`: emit `'timeout'` after `timeout` without activity (reads
+    /// or writes), once per idle period; `Duration::ZERO` turns it off, as Node's
+    /// `setTimeout(0)`. (Node's optional callback is [`TlsSocket::on_timeout`].)
+    pub fn set_timeout(&self, timeout: std::time::Duration) -> &Self {
+        self.with((), |state, id| {
+            let Some(s) = state.sockets.get_mut(&id) else {
+                return;
+            };
+            if timeout.is_zero() {
+                s.idle_timeout = None;
+                return;
+            }
+            let now = std::time::Instant::now();
+            s.idle_timeout = Some(timeout);
+            s.last_active = now;
+            if !s.idle_scheduled {
+                s.idle_scheduled = true;
+                state.schedule(now + timeout, id, crate::event_loop::TimerKind::Idle);
+            }
+        });
+        self
+    }
+
+    /// `setNoDelay(noDelay)`: Nagle's algorithm off (`true`, the default here) or on.
+    pub fn set_no_delay(&self, no_delay: bool) -> &Self {
+        self.with((), |state, id| {
+            if let Some(s) = state.sockets.get(&id) {
+                s.stream.set_nodelay_to(no_delay);
+            }
+        });
+        self
+    }
+
+    /// `setKeepAlive(enable, initialDelay)`: TCP keep-alive probes after
+    /// `initial_delay` idle (zero: the system's default delay).
+    pub fn set_keep_alive(&self, enable: bool, initial_delay: std::time::Duration) -> &Self {
+        self.with((), |state, id| {
+            if let Some(s) = state.sockets.get(&id) {
+                s.stream.set_keepalive(enable, initial_delay);
+            }
+        });
+        self
+    }
+
+    /// `unref()`: this socket alone does not keep [`crate::EventLoop::run`] going.
+    pub fn unref(&self) -> &Self {
+        self.set_ref(false)
+    }
+
+    /// `ref()`: undoes [`TlsSocket::unref`] (`ref` is a Rust keyword).
+    pub fn ref_(&self) -> &Self {
+        self.set_ref(true)
+    }
+
+    fn set_ref(&self, counted: bool) -> &Self {
+        self.with((), |state, id| {
+            if let Some(s) = state.sockets.get_mut(&id) {
+                let was = s.unref;
+                s.unref = !counted;
+                state.set_unref(was, !counted);
+            }
         });
         self
     }

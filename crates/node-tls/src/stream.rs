@@ -36,8 +36,24 @@ impl Stream {
     }
 
     pub(crate) fn set_nodelay(&self) {
+        self.set_nodelay_to(true);
+    }
+
+    pub(crate) fn set_nodelay_to(&self, on: bool) {
         if let Self::Tcp(s) = self {
-            let _ = s.set_nodelay(true);
+            let _ = s.set_nodelay(on);
+        }
+    }
+
+    /// SO_KEEPALIVE, and TCP_KEEPIDLE when `idle` is not zero (TCP only).
+    pub(crate) fn set_keepalive(&self, enable: bool, idle: std::time::Duration) {
+        if let Self::Tcp(s) = self {
+            let sock = socket2::SockRef::from(s);
+            if enable && !idle.is_zero() {
+                let _ = sock.set_tcp_keepalive(&socket2::TcpKeepalive::new().with_time(idle));
+            } else {
+                let _ = sock.set_keepalive(enable);
+            }
         }
     }
 }

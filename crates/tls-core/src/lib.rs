@@ -178,6 +178,8 @@ pub struct Connection {
     /// Server side, during the handshake: the start of what the client sent, to tell an
     /// old-protocol ClientHello apart when rustls refuses it.
     first_flight: Vec<u8>,
+    /// Client side: sessions stored during the handshake, announced after `Secure`.
+    sessions_owed: u64,
 }
 
 impl Connection {
@@ -259,6 +261,7 @@ impl Connection {
             early_plaintext: 0,
             ended: false,
             first_flight: Vec::new(),
+            sessions_owed: 0,
         };
         // Node buffers every write made before the handshake ends.
         conn.tls.set_buffer_limit(None);
@@ -318,8 +321,15 @@ impl Connection {
             if !self.is_server() {
                 // The shared session store counts per thread what this call stored.
                 let now = context::sessions_stored_on_this_thread();
-                for _ in 0..now.wrapping_sub(sessions) {
-                    self.events.push_back(Event::Session);
+                let stored = now.wrapping_sub(sessions);
+                if self.state == State::Handshaking {
+                    // Node emits 'session' after 'secureConnect' (a TLS 1.2 session is
+                    // stored before the handshake is judged); a rejected one gets none.
+                    self.sessions_owed += stored;
+                } else {
+                    for _ in 0..stored {
+                        self.events.push_back(Event::Session);
+                    }
                 }
                 sessions = now;
             }
@@ -621,6 +631,9 @@ impl Connection {
             }
         }
         self.events.push_back(Event::Secure);
+        for _ in 0..std::mem::take(&mut self.sessions_owed) {
+            self.events.push_back(Event::Session);
+        }
         if std::mem::take(&mut self.end_requested) {
             self.end();
         }

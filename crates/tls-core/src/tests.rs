@@ -520,3 +520,34 @@ fn a_session_is_only_offered_to_the_destination_that_made_it() {
     assert_eq!(run("127.0.0.1", None, 443), (false, true, None));
     assert_eq!(run("127.0.0.1", None, 443), (true, true, None));
 }
+
+#[test]
+fn the_session_event_follows_secure_connect_and_a_rejected_peer_gets_none() {
+    // TLS 1.2 stores the session inside the handshake, before it is judged.
+    let client_ctx = ctx(SecureContextOptions::new()
+        .ca(read("ca/root-cert.pem"))
+        .max_version("TLSv1.2"));
+    let server_ctx = ctx(SecureContextOptions::new()
+        .key(read("leaf/rsa2048-key.pem"))
+        .cert(read("leaf/rsa2048-chain.pem")));
+    let mut pair = Pair::new(
+        client_to("localhost", &client_ctx),
+        server(&server_ctx, false, false),
+    );
+    pair.drive();
+    assert_eq!(pair.client.protocol(), Some("TLSv1.2"));
+    assert_eq!(names(&pair.client_events), ["secure", "session"]);
+    // an untrusted server, rejected: an error and no session
+    let untrusting = ctx(SecureContextOptions::new()
+        .ca(read("client/client-ca-cert.pem"))
+        .max_version("TLSv1.2"));
+    let mut pair = Pair::new(
+        client_to("localhost", &untrusting),
+        server(&server_ctx, false, false),
+    );
+    pair.drive();
+    assert_eq!(
+        names(&pair.client_events),
+        ["error:UNABLE_TO_GET_ISSUER_CERT_LOCALLY"]
+    );
+}

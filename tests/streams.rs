@@ -323,3 +323,77 @@ fn unref_lets_run_return_with_a_server_and_a_socket_open() {
     server.close();
     ev.run().unwrap();
 }
+
+#[test]
+fn connect_resolves_off_the_loop_and_tries_every_address_in_order() {
+    let ev = EventLoop::new().unwrap();
+    let server = create_server(&ev, p256_server()).unwrap();
+    let port = server.listen("127.0.0.1", 0).unwrap().port();
+    // The first address refuses (nothing listens on 127.0.0.2 at that port): the
+    // second is tried, as Node's connect does.
+    let sock = connect(
+        &ev,
+        ConnectOptions::new(port)
+            .host("localhost")
+            .ca(read_fixture("ca/root-cert.pem"))
+            .lookup(|host| {
+                assert_eq!(host, "localhost");
+                Ok(vec![
+                    "127.0.0.2".parse().unwrap(),
+                    "127.0.0.1".parse().unwrap(),
+                ])
+            }),
+    )
+    .unwrap();
+    let secure = Rc::new(Cell::new(false));
+    let s = secure.clone();
+    sock.on_secure_connect(move |_| s.set(true));
+    assert!(ev
+        .run_until(|| secure.get(), Duration::from_secs(10))
+        .unwrap());
+    assert_eq!(sock.remote_address().as_deref(), Some("127.0.0.1"));
+    sock.destroy();
+
+    // No address at all: an 'error' event, Node's ENOTFOUND, not a panic or a hang.
+    let missing = connect(
+        &ev,
+        ConnectOptions::new(port)
+            .host("nowhere.invalid")
+            .lookup(|_| Ok(vec![])),
+    )
+    .unwrap();
+    let error: Rc<RefCell<Option<(String, String)>>> = Rc::default();
+    let e = error.clone();
+    missing.on_error(move |_, err| *e.borrow_mut() = Some((err.code(), err.to_string())));
+    assert!(ev
+        .run_until(|| error.borrow().is_some(), Duration::from_secs(10))
+        .unwrap());
+    assert_eq!(
+        *error.borrow(),
+        Some((
+            "ENOTFOUND".to_string(),
+            "getaddrinfo ENOTFOUND nowhere.invalid".to_string()
+        ))
+    );
+    // every address refused: the error of the last one
+    let refused = connect(
+        &ev,
+        ConnectOptions::new(port).host("refused.test").lookup(|_| {
+            Ok(vec![
+                "127.0.0.2".parse().unwrap(),
+                "127.0.0.3".parse().unwrap(),
+            ])
+        }),
+    )
+    .unwrap();
+    let error: Rc<RefCell<Option<String>>> = Rc::default();
+    let e = error.clone();
+    refused.on_error(move |_, err| *e.borrow_mut() = Some(err.to_string()));
+    assert!(ev
+        .run_until(|| error.borrow().is_some(), Duration::from_secs(10))
+        .unwrap());
+    assert_eq!(
+        error.borrow().as_deref(),
+        Some(format!("connect ECONNREFUSED 127.0.0.3:{port}").as_str())
+    );
+}

@@ -70,6 +70,8 @@ pub(crate) struct State {
     timers: BinaryHeap<Timer>,
     /// Sockets and servers that `unref()` took out of the loop's liveness.
     unrefd: usize,
+    /// Host name lookups (threads started on first use).
+    pub(crate) resolver: Option<crate::resolve::Resolver>,
 }
 
 impl State {
@@ -127,7 +129,7 @@ impl State {
 pub(crate) struct Shared {
     poll: RefCell<Poll>,
     pub(crate) state: RefCell<State>,
-    waker: Arc<Waker>,
+    pub(crate) waker: Arc<Waker>,
 }
 
 /// Node's event loop for TLS servers and sockets. Not `Send`: one per thread. Other
@@ -171,6 +173,7 @@ impl EventLoop {
                     wake_handlers: Vec::new(),
                     timers: BinaryHeap::new(),
                     unrefd: 0,
+                    resolver: None,
                 }),
                 waker,
             }),
@@ -256,9 +259,10 @@ impl EventLoop {
         {
             let mut state = self.shared.state.borrow_mut();
             let state = &mut *state;
+            resolved(state);
             let again = std::mem::take(&mut state.again);
             for id in again {
-                socket_io(state, id, true, false);
+                io_and_retry(state, id, true, false);
             }
             for event in events.iter() {
                 let token = event.token();
@@ -267,7 +271,7 @@ impl EventLoop {
                 } else if state.servers.contains_key(&token.0) {
                     crate::server::accept_all(state, token.0);
                 } else {
-                    socket_io(
+                    io_and_retry(
                         state,
                         token.0,
                         event.is_readable() || event.is_read_closed(),
@@ -564,8 +568,53 @@ fn touch(s: &mut SocketState, id: usize, timers: &mut BinaryHeap<Timer>, now: In
     }
 }
 
-/// Reads (and, when connecting, completes the connect) for one socket.
-fn socket_io(state: &mut State, id: usize, readable: bool, writable: bool) {
+/// Host names resolved since the last turn: connect to their first address.
+fn resolved(state: &mut State) {
+    let Some(resolver) = &state.resolver else {
+        return;
+    };
+    let done: Vec<_> = resolver.results.try_iter().collect();
+    for (id, result) in done {
+        let Some(s) = state.sockets.get_mut(&id) else {
+            continue; // destroyed while resolving
+        };
+        if s.destroyed || s.closed {
+            continue;
+        }
+        let host = s.tls.destination().map(|d| d.host).unwrap_or_default();
+        let started = match result {
+            Ok(addrs) => {
+                s.addrs = crate::resolve::queue(addrs);
+                crate::resolve::connect_next(state, id).map_err(|e| (e, "connect".to_string()))
+            }
+            Err(e) => Err((e, format!("getaddrinfo {host}"))),
+        };
+        if let Err((e, syscall)) = started {
+            let State { sockets, queue, .. } = state;
+            if let Some(s) = sockets.get_mut(&id) {
+                s.fail_io(id, e, &syscall, queue);
+            }
+        }
+        state.mark_dirty(id);
+    }
+}
+
+/// [`socket_io`], and the next address when connecting to one failed.
+fn io_and_retry(state: &mut State, id: usize, readable: bool, writable: bool) {
+    if socket_io(state, id, readable, writable).is_some() {
+        if let Err(e) = crate::resolve::connect_next(state, id) {
+            let State { sockets, queue, .. } = state;
+            if let Some(s) = sockets.get_mut(&id) {
+                s.fail_io(id, e, "connect", queue);
+            }
+        }
+        state.mark_dirty(id);
+    }
+}
+
+/// Reads (and, when connecting, completes the connect) for one socket. Returns the
+/// connect error when connecting failed and another address is left to try.
+fn socket_io(state: &mut State, id: usize, readable: bool, writable: bool) -> Option<io::Error> {
     let State {
         sockets,
         queue,
@@ -575,26 +624,27 @@ fn socket_io(state: &mut State, id: usize, readable: bool, writable: bool) {
         timers,
         ..
     } = state;
-    let Some(s) = sockets.get_mut(&id) else {
-        return;
-    };
+    let s = sockets.get_mut(&id)?;
     if s.closed {
-        return;
+        return None;
     }
     if s.connecting {
         if !writable && !readable {
-            return;
+            return None;
         }
         match s.stream.take_error() {
             Ok(Some(e)) | Err(e) => {
+                if !s.addrs.is_empty() {
+                    return Some(e); // try the next address, as Node does
+                }
                 s.fail_io(id, e, "connect", queue);
                 dirty.insert(id);
-                return;
+                return None;
             }
             Ok(None) => {}
         }
         if !s.stream.is_connected() {
-            return;
+            return None;
         }
         s.connecting = false;
         s.stream.set_nodelay();
@@ -652,6 +702,7 @@ fn socket_io(state: &mut State, id: usize, readable: bool, writable: bool) {
         s.collect_events(id, queue);
     }
     dirty.insert(id);
+    None
 }
 
 /// Sends pending bytes of every dirty socket and closes the finished ones.

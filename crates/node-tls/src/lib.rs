@@ -28,6 +28,7 @@ mod encoding;
 mod error;
 mod event_loop;
 mod events;
+mod resolve;
 mod server;
 mod socket;
 mod stream;
@@ -40,6 +41,7 @@ pub use encoding::Encoding;
 pub use error::Error;
 pub use event_loop::{EventLoop, Remote};
 pub use events::EventName;
+pub use resolve::Lookup;
 pub use server::{Server, ServerAddress};
 pub use socket::{TlsSocket, HIGH_WATER_MARK};
 pub use tls_core::{Cipher, Destination};
@@ -47,7 +49,7 @@ pub use tls_core::{Cipher, Destination};
 use mio::{Interest, Token};
 use server::ServerState;
 use socket::SocketState;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 use stream::Stream;
@@ -178,6 +180,7 @@ pub struct ConnectOptions {
     servername: Option<Option<String>>,
     reject_unauthorized: Option<bool>,
     session_of: Option<Destination>,
+    lookup: Option<resolve::LookupFn>,
 }
 
 impl ConnectOptions {
@@ -192,7 +195,18 @@ impl ConnectOptions {
             servername: None,
             reject_unauthorized: None,
             session_of: None,
+            lookup: None,
         }
+    }
+
+    /// `lookup`: resolves the host instead of the system resolver (run on a
+    /// resolver thread); the addresses are tried in the order given.
+    pub fn lookup(
+        mut self,
+        f: impl Fn(&str) -> std::io::Result<Vec<std::net::IpAddr>> + Send + Sync + 'static,
+    ) -> Self {
+        self.lookup = Some(resolve::LookupFn(std::sync::Arc::new(f)));
+        self
     }
 
     /// `session`: offer the session of an earlier connection (made with the same
@@ -251,48 +265,55 @@ pub fn connect(ev: &EventLoop, options: ConnectOptions) -> Result<TlsSocket, Err
         std::env::var("NODE_TLS_REJECT_UNAUTHORIZED").map_or(true, |v| v != "0")
     });
     let tls = tls_core::Connection::client(&context, tls_options)?;
-    let (mut stream, remote) = match &options.path {
-        Some(path) => {
-            let s = mio::net::UnixStream::connect(path)
-                .map_err(|e| Error::io(e, format!("connect {}", path.display())))?;
-            (Stream::Unix(s), None)
-        }
-        None => {
-            let addr = resolve(&options.host, options.port)
-                .map_err(|e| Error::io(e, format!("getaddrinfo {}", options.host)))?;
-            let s = mio::net::TcpStream::connect(addr)
-                .map_err(|e| Error::io(e, format!("connect {}:{}", addr.ip(), addr.port())))?;
-            (Stream::Tcp(s), Some(addr))
-        }
-    };
     let shared = ev.weak();
     let rc = shared.upgrade().expect("the loop is alive while borrowed");
     let mut state = rc.state.borrow_mut();
     let id = state.next_id();
-    state
-        .registry
-        .register(
-            &mut stream,
-            Token(id),
-            Interest::READABLE | Interest::WRITABLE,
-        )
-        .map_err(|e| Error::io(e, "connect"))?;
-    let local = match &stream {
-        Stream::Tcp(s) => s.local_addr().ok(),
-        Stream::Unix(_) => None,
-    };
-    state.add_socket(id, SocketState::new(stream, tls, None, remote, local, true));
+    match &options.path {
+        Some(path) => {
+            let mut stream = Stream::Unix(
+                mio::net::UnixStream::connect(path)
+                    .map_err(|e| Error::io(e, format!("connect {}", path.display())))?,
+            );
+            let interest = Interest::READABLE | Interest::WRITABLE;
+            state
+                .registry
+                .register(&mut stream, Token(id), interest)
+                .map_err(|e| Error::io(e, "connect"))?;
+            state.add_socket(id, SocketState::new(stream, tls, None, None, None, true));
+        }
+        None => {
+            let mut socket = SocketState::new(Stream::Resolving, tls, None, None, None, true);
+            match options.host.parse::<std::net::IpAddr>() {
+                Ok(ip) => {
+                    // An address: no lookup, connect now (errors come as 'error').
+                    socket.addrs.push_back(SocketAddr::new(ip, options.port));
+                    state.add_socket(id, socket);
+                    if let Err(e) = resolve::connect_next(&mut state, id) {
+                        state.remove_socket(id);
+                        let what = format!("connect {ip}:{}", options.port);
+                        return Err(Error::io(e, what));
+                    }
+                }
+                Err(_) => {
+                    // A name: resolved off the loop's thread; every address is tried
+                    // in turn, as Node's `connect`.
+                    state.add_socket(id, socket);
+                    let waker = rc.waker.clone();
+                    state
+                        .resolver
+                        .get_or_insert_with(|| resolve::Resolver::new(waker))
+                        .resolve(
+                            id,
+                            options.host.clone(),
+                            options.port,
+                            options.lookup.map(|l| l.0),
+                        );
+                }
+            }
+        }
+    }
     Ok(TlsSocket::from_parts(shared, id))
-}
-
-/// `host:port` to one address, the first the resolver gives (Node's `verbatim` order).
-pub(crate) fn resolve(host: &str, port: u16) -> std::io::Result<SocketAddr> {
-    (host, port).to_socket_addrs()?.next().ok_or_else(|| {
-        std::io::Error::new(
-            std::io::ErrorKind::NotFound,
-            format!("no address for {host}"),
-        )
-    })
 }
 
 /// `tls.getCiphers()`: the names of the supported cipher suites, lowercase, as Node

@@ -81,7 +81,7 @@ pub(crate) fn accept_all(state: &mut State, sid: usize) {
         stream.set_nodelay();
         let local = match &stream {
             Stream::Tcp(s) => s.local_addr().ok(),
-            Stream::Unix(_) => None,
+            Stream::Unix(_) | Stream::Resolving => None,
         };
         let id = state.next_id();
         if state
@@ -168,7 +168,7 @@ impl Server {
     /// `server.listen(port[, host][, callback])`: binds now (errors such as
     /// `EADDRINUSE` are returned), then emits `'listening'`. Port 0 picks a free port.
     pub fn listen(&self, host: &str, port: u16) -> Result<SocketAddr, Error> {
-        let addr = crate::resolve(host, port)
+        let addr = crate::resolve::resolve_one(host, port)
             .map_err(|e| Error::io(e, format!("listen {host}:{port}")))?;
         let listener = mio::net::TcpListener::bind(addr)
             .map_err(|e| Error::io(e, format!("listen {}:{}", addr.ip(), addr.port())))?;

@@ -76,6 +76,8 @@ pub(crate) struct SocketState {
     pub(crate) end_pending: bool,
     pub(crate) bytes_read: u64,
     pub(crate) bytes_written: u64,
+    /// Client: addresses still to try if connecting to the current one fails.
+    pub(crate) addrs: std::collections::VecDeque<SocketAddr>,
 }
 
 /// Node's default `writableHighWaterMark` and `readableHighWaterMark`: 16 KiB.
@@ -140,6 +142,7 @@ impl SocketState {
             end_pending: false,
             bytes_read: 0,
             bytes_written: 0,
+            addrs: Default::default(),
         }
     }
 

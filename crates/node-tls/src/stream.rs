@@ -11,6 +11,8 @@ use std::net::Shutdown;
 pub(crate) enum Stream {
     Tcp(TcpStream),
     Unix(UnixStream),
+    /// No socket yet: the host name is being resolved.
+    Resolving,
 }
 
 impl Stream {
@@ -18,6 +20,7 @@ impl Stream {
         match self {
             Self::Tcp(s) => s.take_error(),
             Self::Unix(s) => s.take_error(),
+            Self::Resolving => Ok(None),
         }
     }
 
@@ -25,6 +28,7 @@ impl Stream {
         match self {
             Self::Tcp(s) => s.peer_addr().is_ok(),
             Self::Unix(s) => s.peer_addr().is_ok(),
+            Self::Resolving => false,
         }
     }
 
@@ -32,6 +36,7 @@ impl Stream {
         match self {
             Self::Tcp(s) => s.shutdown(Shutdown::Write),
             Self::Unix(s) => s.shutdown(Shutdown::Write),
+            Self::Resolving => Ok(()),
         }
     }
 
@@ -63,6 +68,7 @@ impl Read for Stream {
         match self {
             Self::Tcp(s) => s.read(buf),
             Self::Unix(s) => s.read(buf),
+            Self::Resolving => Err(io::ErrorKind::WouldBlock.into()),
         }
     }
 }
@@ -72,6 +78,7 @@ impl Write for Stream {
         match self {
             Self::Tcp(s) => s.write(buf),
             Self::Unix(s) => s.write(buf),
+            Self::Resolving => Err(io::ErrorKind::WouldBlock.into()),
         }
     }
 
@@ -85,6 +92,7 @@ impl Source for Stream {
         match self {
             Self::Tcp(s) => s.register(r, t, i),
             Self::Unix(s) => s.register(r, t, i),
+            Self::Resolving => Ok(()),
         }
     }
 
@@ -92,6 +100,7 @@ impl Source for Stream {
         match self {
             Self::Tcp(s) => s.reregister(r, t, i),
             Self::Unix(s) => s.reregister(r, t, i),
+            Self::Resolving => Ok(()),
         }
     }
 
@@ -99,6 +108,7 @@ impl Source for Stream {
         match self {
             Self::Tcp(s) => s.deregister(r),
             Self::Unix(s) => s.deregister(r),
+            Self::Resolving => Ok(()),
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 use std::process::Command;
+use std::time::Duration;
 use suite::{fixture, have, Proc, TempDir};
 
 fn node_tls(args: &[&str]) -> Proc {
@@ -497,4 +498,44 @@ s.on('error', (e) => console.log(JSON.stringify({ event: 'error', code: e.code }
     assert!(sent < 32 << 20, "the server read everything: {stalled}");
     let done = node.expect_event("done");
     assert_eq!(done["got"], 32 << 20);
+}
+
+#[test]
+fn a_server_out_of_file_descriptors_accepts_again_once_some_are_free() {
+    // With `ulimit -n 16` the server runs out of descriptors; the connections it could
+    // not accept wait in the backlog, and epoll (edge-triggered) will not report them
+    // again: the server must retry on its own once descriptors are free.
+    let key = f("leaf/p256-key.pem");
+    let cert = f("leaf/p256-chain.pem");
+    let bin = env!("CARGO_BIN_EXE_node-tls");
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c").arg(format!(
+        "ulimit -n 16 && exec '{bin}' serve --json --port 0 --key '{key}' --cert '{cert}'"
+    ));
+    let mut server = Proc::spawn(cmd);
+    let port = server.expect_event("listening")["address"]["port"]
+        .as_u64()
+        .unwrap();
+    let hogs: Vec<std::net::TcpStream> = (0..24)
+        .map(|_| std::net::TcpStream::connect(("127.0.0.1", port as u16)).unwrap())
+        .collect();
+    let target = format!("127.0.0.1:{port}");
+    let ca = f("ca/root-cert.pem");
+    let mut client = node_tls(&[
+        "connect",
+        "--json",
+        "--send",
+        "hi",
+        "--ca",
+        &ca,
+        "--servername",
+        "localhost",
+        &target,
+    ]);
+    // the client sits in the backlog while every descriptor is taken
+    assert!(client.line_within(Duration::from_millis(500)).is_none());
+    drop(hogs);
+    let secure = client.expect_event("secureConnect");
+    assert_eq!(secure["authorized"], true, "{secure}");
+    assert_eq!(client.wait().code(), Some(0));
 }

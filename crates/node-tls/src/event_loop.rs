@@ -48,6 +48,8 @@ pub(crate) enum TimerKind {
     Engine,
     /// `setTimeout`'s idle timer.
     Idle,
+    /// A server's retry of `accept` after running out of file descriptors.
+    Accept,
 }
 
 /// A timer: when, which socket, what for. Stale entries (the socket is gone or its
@@ -62,8 +64,12 @@ pub(crate) struct State {
     next_id: usize,
     /// Sockets with output to flush or a close to check.
     dirty: HashSet<usize>,
-    /// Sockets whose read budget ran out: read them again next turn.
+    /// The other half of `dirty`, kept to reuse its memory (no allocation per turn).
+    dirty_spare: HashSet<usize>,
+    /// Sockets to read again next turn (read budget ran out, or reading may resume),
+    /// each once: `SocketState::queued_again` says it is here.
     again: Vec<usize>,
+    again_spare: Vec<usize>,
     read_buf: Vec<u8>,
     wake_handlers: Vec<Box<dyn FnMut()>>,
     /// Every socket's deadlines, soonest first.
@@ -120,7 +126,10 @@ impl State {
         if let Some(s) = self.sockets.get_mut(&id) {
             if s.read_stalled && s.may_read() {
                 s.read_stalled = false;
-                self.again.push(id);
+                if !s.queued_again {
+                    s.queued_again = true;
+                    self.again.push(id);
+                }
             }
         }
     }
@@ -128,6 +137,8 @@ impl State {
 
 pub(crate) struct Shared {
     poll: RefCell<Poll>,
+    /// mio's event buffer, reused every turn.
+    events: RefCell<Events>,
     pub(crate) state: RefCell<State>,
     pub(crate) waker: Arc<Waker>,
 }
@@ -161,6 +172,7 @@ impl EventLoop {
         Ok(Self {
             shared: Rc::new(Shared {
                 poll: RefCell::new(poll),
+                events: RefCell::new(Events::with_capacity(256)),
                 state: RefCell::new(State {
                     registry,
                     sockets: HashMap::new(),
@@ -168,7 +180,9 @@ impl EventLoop {
                     queue: VecDeque::new(),
                     next_id: 0,
                     dirty: HashSet::new(),
+                    dirty_spare: HashSet::new(),
                     again: Vec::new(),
+                    again_spare: Vec::new(),
                     read_buf: vec![0; READ_CHUNK],
                     wake_handlers: Vec::new(),
                     timers: BinaryHeap::new(),
@@ -234,7 +248,7 @@ impl EventLoop {
     /// One turn: wait for I/O at most `timeout` (or until the next timer), handle it,
     /// dispatch events.
     pub fn turn(&self, timeout: Option<Duration>) -> io::Result<()> {
-        let mut events = Events::with_capacity(256);
+        let mut events = self.shared.events.borrow_mut();
         let wait = {
             let state = self.shared.state.borrow();
             if !state.queue.is_empty() || !state.again.is_empty() || !state.dirty.is_empty() {
@@ -260,10 +274,15 @@ impl EventLoop {
             let mut state = self.shared.state.borrow_mut();
             let state = &mut *state;
             resolved(state);
-            let again = std::mem::take(&mut state.again);
-            for id in again {
+            let spare = std::mem::take(&mut state.again_spare);
+            let mut again = std::mem::replace(&mut state.again, spare);
+            for id in again.drain(..) {
+                if let Some(s) = state.sockets.get_mut(&id) {
+                    s.queued_again = false;
+                }
                 io_and_retry(state, id, true, false);
             }
+            state.again_spare = again;
             for event in events.iter() {
                 let token = event.token();
                 if token == WAKE_TOKEN {
@@ -282,6 +301,8 @@ impl EventLoop {
             fire_timers(state, Instant::now());
             flush_dirty(state);
         }
+        // No borrow survives into user code (a handler may run the loop itself).
+        drop(events);
         if woken {
             self.run_wake_handlers();
         }
@@ -524,6 +545,10 @@ fn fire_timers(state: &mut State, now: Instant) {
             return;
         }
         state.timers.pop();
+        if kind == TimerKind::Accept {
+            crate::server::accept_all(state, id);
+            continue;
+        }
         let State {
             sockets,
             queue,
@@ -555,6 +580,7 @@ fn fire_timers(state: &mut State, now: Instant) {
                     timers.push(Reverse((due, id, TimerKind::Idle)));
                 }
             }
+            TimerKind::Accept => {}
         }
     }
 }
@@ -665,7 +691,10 @@ fn socket_io(state: &mut State, id: usize, readable: bool, writable: bool) -> Op
                 break;
             }
             if budget == 0 {
-                again.push(id);
+                if !s.queued_again {
+                    s.queued_again = true;
+                    again.push(id);
+                }
                 break;
             }
             budget -= 1;
@@ -707,8 +736,9 @@ fn socket_io(state: &mut State, id: usize, readable: bool, writable: bool) -> Op
 
 /// Sends pending bytes of every dirty socket and closes the finished ones.
 pub(crate) fn flush_dirty(state: &mut State) {
-    let dirty = std::mem::take(&mut state.dirty);
-    for id in dirty {
+    let spare = std::mem::take(&mut state.dirty_spare);
+    let mut dirty = std::mem::replace(&mut state.dirty, spare);
+    for id in dirty.drain() {
         let State {
             sockets,
             queue,
@@ -784,4 +814,5 @@ pub(crate) fn flush_dirty(state: &mut State) {
             queue.push_back(Emit::Close(id, s.had_error));
         }
     }
+    state.dirty_spare = dirty;
 }

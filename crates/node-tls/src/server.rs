@@ -46,6 +46,9 @@ pub(crate) struct ServerState {
     pub(crate) unref: bool,
 }
 
+/// How long a server whose `accept` failed (out of file descriptors) waits to retry.
+const ACCEPT_BACKOFF: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// Accepts every pending connection of server `sid`.
 pub(crate) fn accept_all(state: &mut State, sid: usize) {
     loop {
@@ -59,8 +62,13 @@ pub(crate) fn accept_all(state: &mut State, sid: usize) {
             Ok(pair) => pair,
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            // EMFILE and friends: try again on the next readiness.
-            Err(_) => return,
+            Err(_) => {
+                // EMFILE, ENFILE, ENOBUFS...: the connection stays in the backlog and
+                // epoll (edge-triggered) will not say so again, so retry on a timer.
+                let at = Instant::now() + ACCEPT_BACKOFF;
+                state.schedule(at, sid, crate::event_loop::TimerKind::Accept);
+                return;
+            }
         };
         if server
             .max_connections

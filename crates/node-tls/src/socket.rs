@@ -73,6 +73,8 @@ pub(crate) struct SocketState {
     /// in the kernel: the loop reads again once reading is allowed (mio is
     /// edge-triggered, so no new event would come).
     pub(crate) read_stalled: bool,
+    /// This socket is on the loop's read-again list (at most once per turn).
+    pub(crate) queued_again: bool,
     pub(crate) end_pending: bool,
     pub(crate) bytes_read: u64,
     pub(crate) bytes_written: u64,
@@ -139,6 +141,7 @@ impl SocketState {
             decoder: None,
             pending: 0,
             read_stalled: false,
+            queued_again: false,
             end_pending: false,
             bytes_read: 0,
             bytes_written: 0,

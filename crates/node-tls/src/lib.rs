@@ -39,7 +39,7 @@ pub use context::{
 };
 pub use encoding::Encoding;
 pub use error::Error;
-pub use event_loop::{EventLoop, Remote};
+pub use event_loop::{EventLoop, LoopStats, Remote};
 pub use events::EventName;
 pub use resolve::Lookup;
 pub use server::{Server, ServerAddress};

@@ -103,19 +103,27 @@ impl State {
         self.dirty.insert(id);
     }
 
-    /// Adds a socket to the loop, with its engine's deadline (if any) on the timer heap.
+    /// Adds a socket to the loop, with its engine's deadline (if any) on the timer heap,
+    /// counted in its server's `connections`. Every socket enters here.
     pub(crate) fn add_socket(&mut self, id: usize, socket: SocketState) {
         if let Some(at) = socket.tls.poll_timeout() {
             self.timers.push(Reverse((at, id, TimerKind::Engine)));
         }
+        if let Some(server) = socket.server.and_then(|sid| self.servers.get_mut(&sid)) {
+            server.connections += 1;
+        }
         self.sockets.insert(id, socket);
     }
 
-    /// Removes a socket from the loop.
+    /// Removes a socket from the loop (after its `'close'`); a closing server whose
+    /// last connection this was emits `'close'`. Every socket leaves here.
     pub(crate) fn remove_socket(&mut self, id: usize) -> Option<SocketState> {
         let socket = self.sockets.remove(&id)?;
         if socket.unref {
             self.unrefd = self.unrefd.saturating_sub(1);
+        }
+        if let Some(sid) = socket.server {
+            crate::server::connection_closed(self, sid);
         }
         Some(socket)
     }
@@ -420,12 +428,7 @@ impl EventLoop {
                 Emit::Close(id, had_error) => {
                     let sock = TlsSocket::from_parts(weak, id);
                     self.call_socket(id, |h| &mut h.close, |f| f(&sock, had_error));
-                    let mut state = self.shared.state.borrow_mut();
-                    if let Some(s) = state.remove_socket(id) {
-                        if let Some(sid) = s.server {
-                            crate::server::connection_closed(&mut state, sid);
-                        }
-                    }
+                    self.shared.state.borrow_mut().remove_socket(id);
                 }
             }
             flush_dirty(&mut self.shared.state.borrow_mut());

@@ -99,9 +99,6 @@ pub(crate) fn accept_all(state: &mut State, sid: usize) {
         {
             continue;
         }
-        if let Some(server) = state.servers.get_mut(&sid) {
-            server.connections += 1;
-        }
         state.add_socket(
             id,
             SocketState::new(stream, tls, Some(sid), remote, local, false),

@@ -74,9 +74,6 @@ fn read_file(path: &str, flag: &str) -> Result<Vec<u8>, ConfigError> {
 
 /// The secure-context options both subcommands take.
 fn context_options(c: &Common) -> Result<SecureContextOptions, ConfigError> {
-    if c.alpn.is_some() {
-        return Err(ConfigError::usage("--alpn is not supported yet"));
-    }
     let mut options = SecureContextOptions::new();
     for path in &c.keys {
         options = options.key(read_file(path, "--key")?);
@@ -203,6 +200,13 @@ fn serve(s: Serve, out: &Out) -> i32 {
     }
 }
 
+/// `--alpn LIST`: comma-separated protocol names.
+fn alpn_list(c: &Common) -> Option<Vec<String>> {
+    c.alpn
+        .as_ref()
+        .map(|l| l.split(',').map(str::to_string).collect())
+}
+
 fn build_server(ev: &EventLoop, s: &Serve, out: &Out) -> Result<node_tls::Server, ConfigError> {
     let later = [
         ("--sni", !s.sni.is_empty()),
@@ -228,6 +232,9 @@ fn build_server(ev: &EventLoop, s: &Serve, out: &Out) -> Result<node_tls::Server
         .reject_unauthorized(s.reject_unauthorized);
     if let Some(ms) = s.handshake_timeout {
         options = options.handshake_timeout(Duration::from_millis(ms));
+    }
+    if let Some(list) = alpn_list(&s.common) {
+        options = options.alpn_protocols(list)?;
     }
     let server = node_tls::create_server(ev, options)?;
     server.set_max_connections(s.max_connections);
@@ -271,6 +278,15 @@ fn connect(c: Connect, out: &Out) -> i32 {
             .session_from(previous.take());
         if let Some(path) = &c.common.path {
             options = options.path(path);
+        }
+        if let Some(list) = alpn_list(&c.common) {
+            options = match options.alpn_protocols(list) {
+                Ok(o) => o,
+                Err(e) => {
+                    out.config_error(&e.code(), &e.to_string());
+                    return 2;
+                }
+            };
         }
         // The contract: SNI defaults to HOST when it is a name, none for an IP address.
         let servername = c.servername.clone().or_else(|| {

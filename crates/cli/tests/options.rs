@@ -539,3 +539,102 @@ fn a_server_out_of_file_descriptors_accepts_again_once_some_are_free() {
     assert_eq!(secure["authorized"], true, "{secure}");
     assert_eq!(client.wait().code(), Some(0));
 }
+
+#[test]
+fn alpn_against_node_and_openssl_both_ways() {
+    if !have("node") || !have("openssl") {
+        return;
+    }
+    let (mut server, port) = rsa_server(&["--alpn", "h2,http/1.1"]);
+    // Node's client: the server's preference wins, as between two Node peers
+    let script = r#"
+const tls = require('tls'), fs = require('fs');
+const [port, ca, list] = process.argv.slice(1);
+const s = tls.connect({ port: Number(port), host: 'localhost', ca: fs.readFileSync(ca),
+  ALPNProtocols: list.split(',') }, () => {
+  console.log(JSON.stringify({ event: 'secureConnect', alpnProtocol: s.alpnProtocol }));
+  s.end();
+});
+s.on('error', (e) => console.log(JSON.stringify({ event: 'error', code: e.code })));
+"#;
+    let ca = f("ca/root-cert.pem");
+    let mut node = Proc::node(script, &[&port, &ca, "http/1.1,h2"]);
+    assert_eq!(node.expect_event("secureConnect")["alpnProtocol"], "h2");
+    assert_eq!(
+        server.expect_event("secureConnection")["alpnProtocol"],
+        "h2"
+    );
+    let mut node = Proc::node(script, &[&port, &ca, "spdy/1"]);
+    assert_eq!(
+        node.expect_event("error")["code"],
+        "ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL"
+    );
+    assert_eq!(
+        server.expect_event("clientError")["code"],
+        "ERR_SSL_NO_APPLICATION_PROTOCOL"
+    );
+    // openssl s_client -alpn, and an NPN-only client (NPN is offered as ALPN: nothing
+    // negotiated, but it connects)
+    for (flag, expect) in [
+        ("-alpn", "ALPN protocol: http/1.1"),
+        ("-nextprotoneg", "No ALPN negotiated"),
+    ] {
+        let out = Command::new("openssl")
+            .args([
+                "s_client",
+                "-connect",
+                &format!("127.0.0.1:{port}"),
+                flag,
+                "http/1.1",
+            ])
+            .args(["-CAfile", &ca, "-servername", "localhost"])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains(expect), "{flag}: {text}");
+    }
+    // our client against Node's server
+    let node_server = r#"
+const tls = require('tls'), fs = require('fs');
+const [key, cert, list] = process.argv.slice(1);
+const srv = tls.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(cert),
+  ALPNProtocols: list.split(',') }, (s) => { s.end(); });
+srv.on('tlsClientError', (e) => console.log(JSON.stringify({ event: 'tlsClientError', code: e.code })));
+srv.listen(0, () => console.log(JSON.stringify({ event: 'listening', port: srv.address().port })));
+"#;
+    let mut ns = Proc::node(
+        node_server,
+        &[
+            &f("leaf/rsa2048-key.pem"),
+            &f("leaf/rsa2048-chain.pem"),
+            "h2,http/1.1",
+        ],
+    );
+    let node_port = ns.expect_event("listening")["port"].to_string();
+    let target = format!("localhost:{node_port}");
+    let mut client = node_tls(&[
+        "connect",
+        "--json",
+        "--send",
+        "hi",
+        "--ca",
+        &ca,
+        "--alpn",
+        "http/1.1,h2",
+        &target,
+    ]);
+    assert_eq!(client.expect_event("secureConnect")["alpnProtocol"], "h2");
+    let mut client = node_tls(&["connect", "--json", "--ca", &ca, "--alpn", "x", &target]);
+    assert_eq!(
+        client.expect_event("error")["code"],
+        "ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL"
+    );
+    assert_eq!(
+        ns.expect_event("tlsClientError")["code"],
+        "ERR_SSL_NO_APPLICATION_PROTOCOL"
+    );
+    // a bad list is a configuration error, exit 2
+    let mut bad = node_tls(&["connect", "--json", "--alpn", "a,,b", &target]);
+    assert_eq!(bad.wait().code(), Some(2));
+}

@@ -48,6 +48,48 @@ use rustls::{ClientConfig, ServerConfig, SignatureScheme};
 use std::sync::{Arc, OnceLock};
 use verify::{HandshakeVerifier, Trust};
 
+type AlpnConfigs = std::collections::HashMap<(ClientAuth, Vec<Vec<u8>>), Arc<ServerConfig>>;
+
+/// Node's `ALPNProtocols` (and `NPNProtocols`, offered as ALPN) in any of its forms: a
+/// list of names (each 1 to 255 bytes), or the wire format, a Buffer of length-prefixed
+/// names (`Buffer.from('\x02h2\x08http/1.1')`). `Err` names the option and the reason.
+pub fn alpn_protocols<I, P>(list: I) -> Result<Vec<Vec<u8>>, ContextError>
+where
+    I: IntoIterator<Item = P>,
+    P: AsRef<[u8]>,
+{
+    let list: Vec<Vec<u8>> = list.into_iter().map(|p| p.as_ref().to_vec()).collect();
+    for p in &list {
+        if p.is_empty() || p.len() > 255 {
+            return Err(ContextError::new(
+                "ALPNProtocols",
+                format!("a protocol name must be 1 to 255 bytes, not {}", p.len()),
+            )
+            .with_code("ERR_OUT_OF_RANGE"));
+        }
+    }
+    Ok(list)
+}
+
+/// The wire form of `ALPNProtocols`: length-prefixed names.
+pub fn alpn_protocols_wire(wire: &[u8]) -> Result<Vec<Vec<u8>>, ContextError> {
+    let mut list = Vec::new();
+    let mut rest = wire;
+    while let Some((&len, tail)) = rest.split_first() {
+        let len = usize::from(len);
+        if len == 0 || tail.len() < len {
+            return Err(ContextError::new(
+                "ALPNProtocols",
+                "the wire format is cut short or holds an empty name",
+            )
+            .with_code("ERR_INVALID_ARG_VALUE"));
+        }
+        list.push(tail[..len].to_vec());
+        rest = &tail[len..];
+    }
+    Ok(list)
+}
+
 /// How many destinations a context keeps client sessions for.
 pub const DESTINATIONS: usize = 256;
 
@@ -118,6 +160,7 @@ pub fn create_secure_context(
             trust,
             client,
             destinations: Default::default(),
+            alpn_servers: Default::default(),
             parts,
             servers: OnceLock::new(),
         }),
@@ -223,6 +266,9 @@ struct Inner {
     /// One client config per destination, each with its own session store, so a
     /// session is only ever offered to the host, port and servername it was made with.
     destinations: std::sync::Mutex<std::collections::HashMap<String, Arc<ClientConfig>>>,
+    /// Server configs with an ALPN list (Node's `ALPNProtocols` is a server option, not
+    /// a context one): same settings, sessions and tickets, one per list.
+    alpn_servers: std::sync::Mutex<AlpnConfigs>,
     parts: Parts,
     servers: OnceLock<Result<ServerConfigs, String>>,
 }
@@ -234,7 +280,30 @@ impl SecureContext {
         self.inner.client.clone()
     }
 
-    /// The client config for one destination (`host`, `port`, `servername`): the same
+    /// The server config for `auth` that offers `alpn` (in the server's order of
+    /// preference, as Node); an empty list is [`SecureContext::server_config`].
+    pub fn server_config_with_alpn(
+        &self,
+        auth: ClientAuth,
+        alpn: &[Vec<u8>],
+    ) -> Result<Arc<ServerConfig>, ContextError> {
+        let base = self.server_config(auth)?;
+        if alpn.is_empty() {
+            return Ok(base);
+        }
+        let Ok(mut map) = self.inner.alpn_servers.lock() else {
+            return Ok(base);
+        };
+        let config = map.entry((auth, alpn.to_vec())).or_insert_with(|| {
+            let mut config = (*base).clone();
+            config.alpn_protocols = alpn.to_vec();
+            Arc::new(config)
+        });
+        Ok(config.clone())
+    }
+
+    /// The client config for one destination (`host`, `port`, `servername`, offering
+    /// `alpn`): the same
     /// settings, with a session store of its own, so sessions resume only with the
     /// destination that made them. Up to [`DESTINATIONS`] destinations are remembered;
     /// past that, all are forgotten at once (sessions are a cache).
@@ -243,8 +312,13 @@ impl SecureContext {
         host: &str,
         port: u16,
         servername: Option<&str>,
+        alpn: &[Vec<u8>],
     ) -> Arc<ClientConfig> {
-        let key = format!("{host}\0{port}\0{}", servername.unwrap_or("\0"));
+        let mut key = format!("{host}\0{port}\0{}", servername.unwrap_or("\0"));
+        for p in alpn {
+            key.push('\0');
+            key.push_str(&String::from_utf8_lossy(p));
+        }
         let Ok(mut map) = self.inner.destinations.lock() else {
             return self.inner.client.clone();
         };
@@ -257,6 +331,7 @@ impl SecureContext {
         let mut config = (*self.inner.client).clone();
         config.resumption =
             rustls::client::Resumption::store(Arc::new(sessions::CountingStore::new(8)));
+        config.alpn_protocols = alpn.to_vec();
         let config = Arc::new(config);
         map.insert(key, config.clone());
         config

@@ -135,6 +135,28 @@ impl ServerOptions {
         self
     }
 
+    /// `ALPNProtocols` (also Node's `NPNProtocols`: NPN is gone from TLS stacks, the
+    /// list is offered as ALPN): in the server's order of preference. Names of 1 to 255
+    /// bytes, else an error naming the option.
+    pub fn alpn_protocols<I, P>(mut self, list: I) -> Result<Self, Error>
+    where
+        I: IntoIterator<Item = P>,
+        P: AsRef<[u8]>,
+    {
+        self.tls.alpn = context::alpn_protocols(list)?;
+        Ok(self)
+    }
+
+    /// `NPNProtocols`: NPN is gone from TLS stacks (rustls has none), so the list is
+    /// offered as ALPN, exactly as [`ServerOptions::alpn_protocols`].
+    pub fn npn_protocols<I, P>(self, list: I) -> Result<Self, Error>
+    where
+        I: IntoIterator<Item = P>,
+        P: AsRef<[u8]>,
+    {
+        self.alpn_protocols(list)
+    }
+
     /// `handshakeTimeout`: abort handshakes that take longer (a `'clientError'`).
     pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
         self.tls.handshake_timeout = timeout;
@@ -181,6 +203,7 @@ pub struct ConnectOptions {
     reject_unauthorized: Option<bool>,
     session_of: Option<Destination>,
     lookup: Option<resolve::LookupFn>,
+    alpn: Vec<Vec<u8>>,
 }
 
 impl ConnectOptions {
@@ -196,7 +219,29 @@ impl ConnectOptions {
             reject_unauthorized: None,
             session_of: None,
             lookup: None,
+            alpn: Vec::new(),
         }
+    }
+
+    /// `ALPNProtocols` (also Node's `NPNProtocols`, offered as ALPN): in order of
+    /// preference. Names of 1 to 255 bytes, else an error naming the option.
+    pub fn alpn_protocols<I, P>(mut self, list: I) -> Result<Self, Error>
+    where
+        I: IntoIterator<Item = P>,
+        P: AsRef<[u8]>,
+    {
+        self.alpn = context::alpn_protocols(list)?;
+        Ok(self)
+    }
+
+    /// `NPNProtocols`: offered as ALPN, exactly as [`ConnectOptions::alpn_protocols`]
+    /// (NPN is gone from TLS stacks).
+    pub fn npn_protocols<I, P>(self, list: I) -> Result<Self, Error>
+    where
+        I: IntoIterator<Item = P>,
+        P: AsRef<[u8]>,
+    {
+        self.alpn_protocols(list)
     }
 
     /// `lookup`: resolves the host instead of the system resolver (run on a
@@ -258,6 +303,7 @@ pub fn connect(ev: &EventLoop, options: ConnectOptions) -> Result<TlsSocket, Err
     let mut tls_options = tls_core::ClientOptions::new(options.host.clone());
     tls_options.port = options.port;
     tls_options.session_of = options.session_of.clone();
+    tls_options.alpn = options.alpn.clone();
     if let Some(name) = options.servername {
         tls_options.servername = name;
     }

@@ -53,6 +53,8 @@ pub struct ClientOptions {
     /// destination's own (Node's `session: otherSocket.getSession()`, within one
     /// context): the caller vouches for handing it to this server.
     pub session_of: Option<Destination>,
+    /// `ALPNProtocols` offered, in order (none by default).
+    pub alpn: Vec<Vec<u8>>,
 }
 
 /// Where a client connection goes: the sessions it makes resume only there.
@@ -78,6 +80,7 @@ impl ClientOptions {
             reject_unauthorized: true,
             port: 0,
             session_of: None,
+            alpn: Vec::new(),
         }
     }
 }
@@ -92,6 +95,9 @@ pub struct ServerOptions {
     pub reject_unauthorized: bool,
     /// `handshakeTimeout` (default 120 s).
     pub handshake_timeout: Duration,
+    /// `ALPNProtocols`, in the server's order of preference (none by default: the
+    /// extension is then ignored, as Node).
+    pub alpn: Vec<Vec<u8>>,
 }
 
 impl Default for ServerOptions {
@@ -100,6 +106,7 @@ impl Default for ServerOptions {
             request_cert: false,
             reject_unauthorized: false,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            alpn: Vec::new(),
         }
     }
 }
@@ -208,7 +215,12 @@ impl Connection {
             servername: options.servername.clone(),
         };
         let dest = options.session_of.as_ref().unwrap_or(&own);
-        let config = context.client_config_for(&dest.host, dest.port, dest.servername.as_deref());
+        let config = context.client_config_for(
+            &dest.host,
+            dest.port,
+            dest.servername.as_deref(),
+            &options.alpn,
+        );
         let tls = rustls::ClientConnection::new(config, name).map_err(Error::Tls)?;
         Ok(Self::new(context, Side::Client(options), tls.into(), None))
     }
@@ -225,7 +237,7 @@ impl Connection {
             (true, true) => ClientAuth::Require,
         };
         let config = context
-            .server_config(auth)
+            .server_config_with_alpn(auth, &options.alpn)
             .map_err(|e| Error::Tls(rustls::Error::General(e.to_string())))?;
         let tls = rustls::ServerConnection::new(config).map_err(Error::Tls)?;
         let deadline = now.checked_add(options.handshake_timeout);

@@ -551,3 +551,63 @@ fn the_session_event_follows_secure_connect_and_a_rejected_peer_gets_none() {
         ["error:UNABLE_TO_GET_ISSUER_CERT_LOCALLY"]
     );
 }
+
+fn alpn_pair(server_alpn: &[&str], client_alpn: &[&str]) -> Pair {
+    let client_ctx = ctx(SecureContextOptions::new().ca(read("ca/root-cert.pem")));
+    let server_ctx = ctx(SecureContextOptions::new()
+        .key(read("leaf/p256-key.pem"))
+        .cert(read("leaf/p256-chain.pem")));
+    let mut options = ClientOptions::new("localhost");
+    options.alpn = context::alpn_protocols(client_alpn).unwrap();
+    let client = Connection::client(&client_ctx, options).unwrap();
+    let server_options = ServerOptions {
+        alpn: context::alpn_protocols(server_alpn).unwrap(),
+        ..ServerOptions::default()
+    };
+    let server = Connection::server(&server_ctx, server_options, Instant::now()).unwrap();
+    let mut pair = Pair::new(client, server);
+    pair.drive();
+    pair
+}
+
+#[test]
+fn alpn_follows_the_servers_preference_as_node() {
+    let pair = alpn_pair(&["h2", "http/1.1"], &["http/1.1", "h2"]);
+    assert_eq!(pair.client.alpn_protocol(), Some(&b"h2"[..]));
+    assert_eq!(pair.server.alpn_protocol(), Some(&b"h2"[..]));
+    // absent on either side: no protocol (Node's `alpnProtocol: false`)
+    for (s, c) in [(&[][..], &["h2"][..]), (&["h2"][..], &[][..])] {
+        let pair = alpn_pair(s, c);
+        assert_eq!(names(&pair.client_events)[0], "secure");
+        assert_eq!(pair.client.alpn_protocol(), None);
+        assert_eq!(pair.server.alpn_protocol(), None);
+    }
+}
+
+#[test]
+fn alpn_without_overlap_fails_both_sides_with_nodes_codes() {
+    let pair = alpn_pair(&["h2"], &["x"]);
+    assert_eq!(
+        names(&pair.server_events),
+        ["error:ERR_SSL_NO_APPLICATION_PROTOCOL"]
+    );
+    assert_eq!(
+        names(&pair.client_events),
+        ["error:ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL"]
+    );
+}
+
+#[test]
+fn alpn_lists_are_checked_and_the_wire_format_is_read() {
+    assert_eq!(
+        context::alpn_protocols_wire(b"\x02h2\x08http/1.1").unwrap(),
+        [b"h2".to_vec(), b"http/1.1".to_vec()]
+    );
+    for bad in [&b"\x05h2"[..], b"\x00"] {
+        let err = context::alpn_protocols_wire(bad).unwrap_err();
+        assert!(err.to_string().contains("ALPNProtocols"), "{err}");
+    }
+    let long = "x".repeat(256);
+    assert!(context::alpn_protocols([long.as_str()]).is_err());
+    assert!(context::alpn_protocols([""]).is_err());
+}

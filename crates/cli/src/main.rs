@@ -200,6 +200,30 @@ fn serve(s: Serve, out: &Out) -> i32 {
     }
 }
 
+/// `--sni NAME=KEYFILE,CERTFILE[,CAFILE]`, each a context for `addContext(NAME, ..)`.
+fn sni_contexts(s: &Serve) -> Result<Vec<(String, node_tls::SecureContext)>, ConfigError> {
+    let mut out = Vec::new();
+    for spec in &s.sni {
+        let (name, files) = spec.split_once('=').unwrap_or(("", ""));
+        let files: Vec<&str> = files.split(',').collect();
+        if name.is_empty() || !(2..=3).contains(&files.len()) {
+            return Err(ConfigError::usage(format!(
+                "--sni `{spec}`: expected NAME=KEYFILE,CERTFILE[,CAFILE]"
+            )));
+        }
+        let mut options = SecureContextOptions::new()
+            .key(read_file(files[0], "--sni key")?)
+            .cert(read_file(files[1], "--sni cert")?)
+            .honor_cipher_order(s.honor_cipher_order);
+        if let Some(ca) = files.get(2) {
+            options = options.ca(read_file(ca, "--sni ca")?);
+        }
+        let context = node_tls::create_secure_context(&options).map_err(node_tls::Error::from)?;
+        out.push((name.to_string(), context));
+    }
+    Ok(out)
+}
+
 /// `--alpn LIST`: comma-separated protocol names.
 fn alpn_list(c: &Common) -> Option<Vec<String>> {
     c.alpn
@@ -208,10 +232,7 @@ fn alpn_list(c: &Common) -> Option<Vec<String>> {
 }
 
 fn build_server(ev: &EventLoop, s: &Serve, out: &Out) -> Result<node_tls::Server, ConfigError> {
-    let later = [
-        ("--sni", !s.sni.is_empty()),
-        ("--ocsp-response", s.ocsp_response.is_some()),
-    ];
+    let later = [("--ocsp-response", s.ocsp_response.is_some())];
     if let Some((flag, _)) = later.iter().find(|(_, given)| *given) {
         return Err(ConfigError::usage(format!("{flag} is not supported yet")));
     }
@@ -236,8 +257,12 @@ fn build_server(ev: &EventLoop, s: &Serve, out: &Out) -> Result<node_tls::Server
     if let Some(list) = alpn_list(&s.common) {
         options = options.alpn_protocols(list)?;
     }
+    let sni = sni_contexts(s)?;
     let server = node_tls::create_server(ev, options)?;
     server.set_max_connections(s.max_connections);
+    for (name, context) in sni {
+        server.add_context(&name, context);
+    }
     Ok(server)
 }
 

@@ -638,3 +638,65 @@ srv.listen(0, () => console.log(JSON.stringify({ event: 'listening', port: srv.a
     let mut bad = node_tls(&["connect", "--json", "--alpn", "a,,b", &target]);
     assert_eq!(bad.wait().code(), Some(2));
 }
+
+#[test]
+fn sni_contexts_against_node_and_openssl_clients() {
+    if !have("node") || !have("openssl") {
+        return;
+    }
+    let sni = format!(
+        "*.example.com={},{}",
+        f("leaf/rsa2048-key.pem"),
+        f("leaf/rsa2048-chain.pem")
+    );
+    let (mut server, port) = serve(&[
+        "--key",
+        &f("leaf/p256-key.pem"),
+        "--cert",
+        &f("leaf/p256-chain.pem"),
+        "--sni",
+        &sni,
+    ]);
+    let script = r#"
+const tls = require('tls'), fs = require('fs');
+const [port, ca, name] = process.argv.slice(1);
+const s = tls.connect({ port: Number(port), host: '127.0.0.1', ca: fs.readFileSync(ca),
+  servername: name || undefined }, () => {
+  const c = s.getPeerCertificate();
+  console.log(JSON.stringify({ event: 'secureConnect', authorized: s.authorized,
+    rsa: c.modulus !== undefined }));
+  s.end();
+});
+s.on('error', (e) => console.log(JSON.stringify({ event: 'error', code: e.code })));
+"#;
+    let ca = f("ca/root-cert.pem");
+    for (name, rsa) in [("a.example.com", true), ("localhost", false), ("", false)] {
+        let mut node = Proc::node(script, &[&port, &ca, name]);
+        let secure = node.expect_event("secureConnect");
+        assert_eq!(secure["rsa"], rsa, "{name}: {secure}");
+        let line = server.expect_event("secureConnection");
+        let expected = if name.is_empty() {
+            Value::Null
+        } else {
+            Value::from(name)
+        };
+        assert_eq!(line["servername"], expected, "{line}");
+    }
+    let out = Command::new("openssl")
+        .args(["s_client", "-connect", &format!("127.0.0.1:{port}")])
+        .args(["-servername", "b.example.com", "-CAfile", &ca])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Server public key is 2048 bit"), "{text}");
+    // a spec without a name, or with a missing file: exit 2 before listening
+    for bad in [
+        "=a,b",
+        "x.test=/nonexistent/key.pem,/nonexistent/cert.pem",
+        "x.test=onlyone",
+    ] {
+        let mut s = node_tls(&["serve", "--json", "--port", "0", "--sni", bad]);
+        assert_eq!(s.wait().code(), Some(2), "{bad}");
+    }
+}

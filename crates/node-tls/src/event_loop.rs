@@ -38,6 +38,8 @@ pub(crate) enum Emit {
     Drain(usize),
     Session(usize),
     Timeout(usize),
+    /// A server connection read its ClientHello (server, socket, SNI name).
+    ClientHello(usize, usize, Option<String>),
     Close(usize, bool),
 }
 
@@ -413,6 +415,7 @@ impl EventLoop {
                     let sock = TlsSocket::from_parts(weak, id);
                     self.call_socket(id, |h| &mut h.session, |f| f(&sock));
                 }
+                Emit::ClientHello(sid, id, servername) => self.sni(sid, id, servername),
                 Emit::Timeout(id) => {
                     let sock = TlsSocket::from_parts(weak, id);
                     self.call_socket(id, |h| &mut h.timeout, |f| f(&sock));
@@ -483,6 +486,31 @@ impl EventLoop {
             }
         }
         state.rearm_read(id);
+    }
+
+    /// The SNI decision for connection `id` of server `sid`: no name, the server's
+    /// context; an `SNICallback`, its answer (now or later); else the first
+    /// `add_context` pattern that matches.
+    fn sni(&self, sid: usize, id: usize, servername: Option<String>) {
+        let mut state = self.shared.state.borrow_mut();
+        let Some(server) = state.servers.get_mut(&sid) else {
+            return;
+        };
+        let Some(name) = servername else {
+            crate::sni::decide(&mut state, id, |tls| tls.decide(None));
+            return;
+        };
+        if let Some(mut callback) = server.sni_callback.take() {
+            drop(state);
+            callback(&name, crate::SniReply::new(self.weak(), id));
+            let mut state = self.shared.state.borrow_mut();
+            if let Some(server) = state.servers.get_mut(&sid) {
+                server.sni_callback.get_or_insert(callback);
+            }
+            return;
+        }
+        let chosen = crate::sni::find(&server.contexts, &name).cloned();
+        crate::sni::decide(&mut state, id, |tls| tls.decide(chosen.as_ref()));
     }
 
     /// One chunk to the `data` handlers, and as text to the `text` handlers.

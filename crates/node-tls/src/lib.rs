@@ -30,6 +30,7 @@ mod event_loop;
 mod events;
 mod resolve;
 mod server;
+mod sni;
 mod socket;
 mod stream;
 
@@ -43,6 +44,7 @@ pub use event_loop::{EventLoop, LoopStats, Remote};
 pub use events::EventName;
 pub use resolve::Lookup;
 pub use server::{Server, ServerAddress};
+pub use sni::SniReply;
 pub use socket::{TlsSocket, HIGH_WATER_MARK};
 pub use tls_core::{Cipher, Destination};
 
@@ -186,6 +188,8 @@ pub fn create_server(ev: &EventLoop, options: ServerOptions) -> Result<Server, E
             max_connections: None,
             closing: false,
             unref: false,
+            contexts: Vec::new(),
+            sni_callback: None,
         },
     );
     Ok(Server::from_parts(shared, id))

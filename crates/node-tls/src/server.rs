@@ -44,7 +44,13 @@ pub(crate) struct ServerState {
     pub(crate) closing: bool,
     /// `unref()`: this server does not keep the loop alive.
     pub(crate) unref: bool,
+    /// `addContext(hostname, context)` entries, in order.
+    pub(crate) contexts: Vec<(String, SecureContext)>,
+    /// `SNICallback`.
+    pub(crate) sni_callback: Option<Box<SniHandler>>,
 }
+
+type SniHandler = dyn FnMut(&str, crate::SniReply);
 
 /// How long a server whose `accept` failed (out of file descriptors) waits to retry.
 const ACCEPT_BACKOFF: std::time::Duration = std::time::Duration::from_millis(50);
@@ -250,6 +256,33 @@ impl Server {
                 server.unref = !counted;
                 state.set_unref(was, !counted);
             }
+        });
+        self
+    }
+
+    /// `server.addContext(hostname, context)`: clients whose SNI name matches `hostname`
+    /// (exact, or a pattern: `*` stands for one label's characters, `*.example.com`)
+    /// get `context`'s certificate, and its `ca` judges their certificates. The first
+    /// pattern added that matches wins, as in Node.
+    pub fn add_context(&self, hostname: &str, context: SecureContext) -> &Self {
+        self.with((), |state, id| {
+            let server = state.servers.get_mut(&id).expect("checked by with");
+            server.contexts.push((hostname.to_string(), context));
+            server.options.pause_after_hello = true;
+        });
+        self
+    }
+
+    /// `SNICallback(servername, cb)`: called for each client that sends an SNI name,
+    /// after its ClientHello; answer through the [`crate::SniReply`], now or later
+    /// (Node's callback is asynchronous too). Replaces the `add_context` matching, as a
+    /// Node `SNICallback` does. (In Node it is a `createServer` option; here a method,
+    /// since a closure cannot be cloned with the options.)
+    pub fn sni_callback(&self, f: impl FnMut(&str, crate::SniReply) + 'static) -> &Self {
+        self.with((), |state, id| {
+            let server = state.servers.get_mut(&id).expect("checked by with");
+            server.sni_callback = Some(Box::new(f));
+            server.options.pause_after_hello = true;
         });
         self
     }

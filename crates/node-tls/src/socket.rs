@@ -166,6 +166,11 @@ impl SocketState {
                 }
                 tls_core::Event::Session => queue.push_back(Emit::Session(id)),
                 tls_core::Event::End => queue.push_back(Emit::End(id)),
+                tls_core::Event::ClientHello(hello) => {
+                    if let Some(sid) = self.server {
+                        queue.push_back(Emit::ClientHello(sid, id, hello.servername));
+                    }
+                }
                 tls_core::Event::Error(e) => self.push_error(id, e.into(), queue),
                 _ => {}
             }

@@ -36,6 +36,14 @@ pub enum Error {
     AlertReceived(AlertDescription),
     /// rustls refused the peer's messages (and queued an alert for it).
     Tls(rustls::Error),
+    /// The application refused the connection at its decision point (Node: an error
+    /// passed to `SNICallback`'s callback), with its own code and message.
+    Refused {
+        /// The application's `err.code`.
+        code: String,
+        /// The application's `err.message`.
+        message: String,
+    },
 }
 
 impl Error {
@@ -47,6 +55,7 @@ impl Error {
             Self::AltName(_) => "ERR_TLS_CERT_ALTNAME_INVALID".to_string(),
             Self::HandshakeTimeout => "ERR_TLS_HANDSHAKE_TIMEOUT".to_string(),
             Self::EofDuringHandshake { .. } | Self::ClientRejected(_) => "ECONNRESET".to_string(),
+            Self::Refused { code, .. } => code.clone(),
             _ => match self.openssl_reason() {
                 Some((_, reason)) => format!("ERR_SSL_{}", reason.to_uppercase().replace(' ', "_")),
                 None => "ERR_SSL_PROTOCOL_ERROR".to_string(),
@@ -164,6 +173,7 @@ impl fmt::Display for Error {
                 "Hostname/IP does not match certificate's altnames: {reason}"
             ),
             Self::HandshakeTimeout => f.write_str("TLS handshake timeout"),
+            Self::Refused { message, .. } => f.write_str(message),
             Self::EofDuringHandshake { client: true } => f.write_str(
                 "Client network socket disconnected before secure TLS connection was established",
             ),

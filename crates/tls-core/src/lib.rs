@@ -98,7 +98,41 @@ pub struct ServerOptions {
     /// `ALPNProtocols`, in the server's order of preference (none by default: the
     /// extension is then ignored, as Node).
     pub alpn: Vec<Vec<u8>>,
+    /// Stop after the ClientHello with [`Event::ClientHello`] and wait for
+    /// [`Connection::decide`] (SNI contexts, `SNICallback`). Off: the connection's own
+    /// context answers at once.
+    pub pause_after_hello: bool,
 }
+
+/// What a ClientHello asked, for the server's decision.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClientHello {
+    /// The SNI name, if any.
+    pub servername: Option<String>,
+    /// The ALPN protocols offered, in the client's order.
+    pub alpn: Vec<Vec<u8>>,
+}
+
+/// The server side before its configuration is chosen.
+enum Hello {
+    /// Reading the ClientHello.
+    Reading(Box<rustls::server::Acceptor>),
+    /// Read; waiting for [`Connection::decide`].
+    Waiting(Box<rustls::server::Accepted>),
+}
+
+impl std::fmt::Debug for Hello {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Reading(_) => "Reading",
+            Self::Waiting(_) => "Waiting",
+        })
+    }
+}
+
+/// What may arrive while a server waits for its decision (the rest of the client's
+/// first flight is small; anything past this is refused).
+const HELD_MAX: usize = 64 * 1024;
 
 impl Default for ServerOptions {
     fn default() -> Self {
@@ -107,6 +141,7 @@ impl Default for ServerOptions {
             reject_unauthorized: false,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
             alpn: Vec::new(),
+            pause_after_hello: false,
         }
     }
 }
@@ -138,6 +173,9 @@ pub enum Event {
     /// The peer will send no more (close_notify, or a TCP FIN after the handshake):
     /// Node's `end`.
     End,
+    /// Server side, with `pause_after_hello`: the ClientHello is read; answer with
+    /// [`Connection::decide`] (now or later) or [`Connection::refuse`].
+    ClientHello(ClientHello),
     /// A fatal error; the connection is finished once the queued bytes (an alert, maybe)
     /// are sent.
     Error(Error),
@@ -159,7 +197,13 @@ enum Side {
 /// One TLS connection, client or server.
 #[derive(Debug)]
 pub struct Connection {
-    tls: rustls::Connection,
+    /// The rustls connection; `None` on a server until its configuration is chosen.
+    tls: Option<rustls::Connection>,
+    /// Server side, until the configuration is chosen.
+    hello: Option<Hello>,
+    /// Bytes received, and plaintext written, while the server waits for its decision.
+    held_in: Vec<u8>,
+    held_out: Vec<u8>,
     context: SecureContext,
     side: Side,
     state: State,
@@ -222,7 +266,12 @@ impl Connection {
             &options.alpn,
         );
         let tls = rustls::ClientConnection::new(config, name).map_err(Error::Tls)?;
-        Ok(Self::new(context, Side::Client(options), tls.into(), None))
+        Ok(Self::new(
+            context,
+            Side::Client(options),
+            Some(tls.into()),
+            None,
+        ))
     }
 
     /// A server connection, waiting for a ClientHello.
@@ -231,32 +280,28 @@ impl Connection {
         options: ServerOptions,
         now: Instant,
     ) -> Result<Self, Error> {
-        let auth = match (options.request_cert, options.reject_unauthorized) {
-            (false, _) => ClientAuth::None,
-            (true, false) => ClientAuth::Request,
-            (true, true) => ClientAuth::Require,
-        };
-        let config = context
-            .server_config_with_alpn(auth, &options.alpn)
+        // The configuration is chosen once the ClientHello is read (SNI, ALPN); a bad
+        // context fails now, not then.
+        context
+            .server_config_with_alpn(server_auth(&options), &options.alpn)
             .map_err(|e| Error::Tls(rustls::Error::General(e.to_string())))?;
-        let tls = rustls::ServerConnection::new(config).map_err(Error::Tls)?;
         let deadline = now.checked_add(options.handshake_timeout);
-        Ok(Self::new(
-            context,
-            Side::Server(options),
-            tls.into(),
-            deadline,
-        ))
+        let mut conn = Self::new(context, Side::Server(options), None, deadline);
+        conn.hello = Some(Hello::Reading(Box::default()));
+        Ok(conn)
     }
 
     fn new(
         context: &SecureContext,
         side: Side,
-        tls: rustls::Connection,
+        tls: Option<rustls::Connection>,
         deadline: Option<Instant>,
     ) -> Self {
         let mut conn = Self {
             tls,
+            hello: None,
+            held_in: Vec::new(),
+            held_out: Vec::new(),
             context: context.clone(),
             side,
             state: State::Handshaking,
@@ -276,7 +321,9 @@ impl Connection {
             sessions_owed: 0,
         };
         // Node buffers every write made before the handshake ends.
-        conn.tls.set_buffer_limit(None);
+        if let Some(tls) = &mut conn.tls {
+            tls.set_buffer_limit(None);
+        }
         conn
     }
 
@@ -318,9 +365,19 @@ impl Connection {
             self.first_flight
                 .extend_from_slice(&data[..data.len().min(room)]);
         }
+        if self.hello.is_some() {
+            self.feed_hello(data);
+            return;
+        }
+        if self.tls.is_none() {
+            return;
+        }
         let mut sessions = context::sessions_stored_on_this_thread();
         while !data.is_empty() && self.state != State::Closed {
-            match self.tls.read_tls(&mut data) {
+            let Some(tls) = self.tls.as_mut() else {
+                return;
+            };
+            match tls.read_tls(&mut data) {
                 Ok(0) => break,
                 Ok(_) => {}
                 Err(e) => {
@@ -329,7 +386,7 @@ impl Connection {
                     return;
                 }
             }
-            let processed = self.tls.process_new_packets();
+            let processed = tls.process_new_packets();
             if !self.is_server() {
                 // The shared session store counts per thread what this call stored.
                 let now = context::sessions_stored_on_this_thread();
@@ -346,32 +403,158 @@ impl Connection {
                 sessions = now;
             }
             if let Err(e) = processed {
-                let err = match e {
-                    // A close_notify before the handshake ends is a disconnect to Node.
-                    rustls::Error::AlertReceived(AlertDescription::CloseNotify)
-                        if self.state == State::Handshaking =>
-                    {
-                        Error::EofDuringHandshake {
-                            client: !self.is_server(),
-                        }
-                    }
-                    rustls::Error::AlertReceived(alert) => Error::AlertReceived(alert),
-                    // A TLS 1.0/1.1 (or SSLv3) ClientHello: OpenSSL's "unsupported protocol".
-                    _ if self.is_server()
-                        && self.state == State::Handshaking
-                        && hello::offers_only_old_versions(&self.first_flight) =>
-                    {
-                        Error::UnsupportedProtocol
-                    }
-                    other => Error::Tls(other),
-                };
+                let err = self.map_error(e);
                 // Data decrypted before the failure still belongs to the application.
                 self.drain_plaintext();
-                self.adjust_alert(&err);
+                let mut queued = Vec::new();
+                if let Some(tls) = self.tls.as_mut() {
+                    while tls.wants_write() {
+                        if tls.write_tls(&mut queued).is_err() {
+                            break;
+                        }
+                    }
+                }
+                self.adjust_alert(&err, &mut queued);
+                self.pending_out.append(&mut queued);
                 self.fail(err);
                 return;
             }
             self.after_packets();
+        }
+    }
+
+    /// Our error for what rustls reported.
+    fn map_error(&self, e: rustls::Error) -> Error {
+        match e {
+            // A close_notify before the handshake ends is a disconnect to Node.
+            rustls::Error::AlertReceived(AlertDescription::CloseNotify)
+                if self.state == State::Handshaking =>
+            {
+                Error::EofDuringHandshake {
+                    client: !self.is_server(),
+                }
+            }
+            rustls::Error::AlertReceived(alert) => Error::AlertReceived(alert),
+            // A TLS 1.0/1.1 (or SSLv3) ClientHello: OpenSSL's "unsupported protocol".
+            _ if self.is_server()
+                && self.state == State::Handshaking
+                && hello::offers_only_old_versions(&self.first_flight) =>
+            {
+                Error::UnsupportedProtocol
+            }
+            other => Error::Tls(other),
+        }
+    }
+
+    /// Server side, before the configuration is chosen: the ClientHello to rustls's
+    /// `Acceptor`; what comes after it waits (bounded) for the decision.
+    fn feed_hello(&mut self, mut data: &[u8]) {
+        let mut acceptor = match self.hello.take() {
+            Some(Hello::Reading(acceptor)) => acceptor,
+            Some(waiting @ Hello::Waiting(_)) => {
+                self.hello = Some(waiting);
+                if self.held_in.len() + data.len() > HELD_MAX {
+                    self.fail(Error::Tls(rustls::Error::General(
+                        "too much data before the server's decision".to_string(),
+                    )));
+                } else {
+                    self.held_in.extend_from_slice(data);
+                }
+                return;
+            }
+            None => return,
+        };
+        while !data.is_empty() {
+            if let Err(e) = acceptor.read_tls(&mut data) {
+                self.fail(Error::Tls(rustls::Error::General(e.to_string())));
+                return;
+            }
+            match acceptor.accept() {
+                Ok(None) => {}
+                Ok(Some(accepted)) => {
+                    let hello = accepted.client_hello();
+                    let info = ClientHello {
+                        servername: hello.server_name().map(str::to_string),
+                        alpn: hello
+                            .alpn()
+                            .map(|list| list.map(<[u8]>::to_vec).collect())
+                            .unwrap_or_default(),
+                    };
+                    self.hello = Some(Hello::Waiting(Box::new(accepted)));
+                    self.held_in.extend_from_slice(data);
+                    let pause = matches!(&self.side, Side::Server(o) if o.pause_after_hello);
+                    if pause {
+                        self.events.push_back(Event::ClientHello(info));
+                    } else {
+                        self.decide(None);
+                    }
+                    return;
+                }
+                Err((e, mut alert)) => {
+                    let err = self.map_error(e);
+                    let mut queued = Vec::new();
+                    let _ = alert.write_all(&mut queued);
+                    self.adjust_alert(&err, &mut queued);
+                    self.pending_out.append(&mut queued);
+                    self.fail(err);
+                    return;
+                }
+            }
+        }
+        self.hello = Some(Hello::Reading(acceptor));
+    }
+
+    /// Server side, after [`Event::ClientHello`]: continue the handshake with
+    /// `context` (`None`: the connection's own). Its `ca` then judges a client
+    /// certificate. Bytes that arrived meanwhile are processed now.
+    pub fn decide(&mut self, context: Option<&SecureContext>) {
+        let Some(Hello::Waiting(accepted)) = self.hello.take() else {
+            return;
+        };
+        if let Some(chosen) = context {
+            self.context = chosen.clone();
+        }
+        let Side::Server(options) = &self.side else {
+            return;
+        };
+        let config = match self
+            .context
+            .server_config_with_alpn(server_auth(options), &options.alpn)
+        {
+            Ok(config) => config,
+            Err(e) => {
+                self.fail(Error::Tls(rustls::Error::General(e.to_string())));
+                return;
+            }
+        };
+        match accepted.into_connection(config) {
+            Ok(mut conn) => {
+                conn.set_buffer_limit(None);
+                if !self.held_out.is_empty() {
+                    let _ = conn.writer().write_all(&self.held_out);
+                    self.held_out = Vec::new();
+                }
+                self.tls = Some(conn.into());
+                let held = std::mem::take(&mut self.held_in);
+                self.feed_records(&held);
+            }
+            Err((e, mut alert)) => {
+                let err = self.map_error(e);
+                let mut queued = Vec::new();
+                let _ = alert.write_all(&mut queued);
+                self.adjust_alert(&err, &mut queued);
+                self.pending_out.append(&mut queued);
+                self.fail(err);
+            }
+        }
+    }
+
+    /// Server side, after [`Event::ClientHello`]: refuse the connection with `err`
+    /// (Node's `SNICallback` error); nothing more is sent.
+    pub fn refuse(&mut self, err: Error) {
+        if matches!(self.hello, Some(Hello::Waiting(_))) {
+            self.hello = None;
+            self.fail(err);
         }
     }
 
@@ -405,7 +588,13 @@ impl Connection {
             self.early_plaintext += data.len();
         }
         // With no buffer limit, rustls takes everything.
-        self.tls.writer().write_all(data).is_ok()
+        match self.tls.as_mut() {
+            Some(tls) => tls.writer().write_all(data).is_ok(),
+            None => {
+                self.held_out.extend_from_slice(data);
+                true
+            }
+        }
     }
 
     /// Bytes written but not yet available from [`Connection::poll_transmit`]: the
@@ -424,7 +613,9 @@ impl Connection {
             State::Handshaking => self.end_requested = true,
             State::Open if !self.ended => {
                 self.ended = true;
-                self.tls.send_close_notify();
+                if let Some(tls) = self.tls.as_mut() {
+                    tls.send_close_notify();
+                }
             }
             _ => {}
         }
@@ -457,9 +648,11 @@ impl Connection {
         }
         let before = out.len();
         out.append(&mut self.pending_out);
-        while self.tls.wants_write() {
-            if self.tls.write_tls(out).is_err() {
-                break;
+        if let Some(tls) = self.tls.as_mut() {
+            while tls.wants_write() {
+                if tls.write_tls(out).is_err() {
+                    break;
+                }
             }
         }
         out.len() - before
@@ -504,7 +697,10 @@ impl Connection {
 
     /// The peer's certificate chain, leaf first (DER); empty when none was sent.
     pub fn peer_certificates(&self) -> &[CertificateDer<'static>] {
-        self.tls.peer_certificates().unwrap_or_default()
+        self.tls
+            .as_ref()
+            .and_then(|t| t.peer_certificates())
+            .unwrap_or_default()
     }
 
     /// The peer's chain as Node's `getPeerCertificate(true)` walks it: what the peer sent,
@@ -515,12 +711,12 @@ impl Connection {
 
     /// The negotiated cipher suite.
     pub fn cipher_suite(&self) -> Option<rustls::SupportedCipherSuite> {
-        self.tls.negotiated_cipher_suite()
+        self.tls.as_ref()?.negotiated_cipher_suite()
     }
 
     /// `getCipher()`: the negotiated suite, named as OpenSSL and IANA name it.
     pub fn cipher(&self) -> Option<Cipher> {
-        let suite = self.tls.negotiated_cipher_suite()?;
+        let suite = self.tls.as_ref()?.negotiated_cipher_suite()?;
         let id = suite.suite();
         Some(Cipher {
             name: context::openssl_name(id)?,
@@ -534,7 +730,7 @@ impl Connection {
 
     /// `getProtocol()`: `"TLSv1.2"` or `"TLSv1.3"`.
     pub fn protocol(&self) -> Option<&'static str> {
-        match self.tls.protocol_version()? {
+        match self.tls.as_ref()?.protocol_version()? {
             ProtocolVersion::TLSv1_3 => Some("TLSv1.3"),
             ProtocolVersion::TLSv1_2 => Some("TLSv1.2"),
             _ => None,
@@ -543,13 +739,13 @@ impl Connection {
 
     /// `alpnProtocol`: the negotiated ALPN protocol.
     pub fn alpn_protocol(&self) -> Option<&[u8]> {
-        self.tls.alpn_protocol()
+        self.tls.as_ref()?.alpn_protocol()
     }
 
     /// `servername`: on a server the SNI name the client sent; on a client the one we sent.
     pub fn servername(&self) -> Option<&str> {
         match (&self.tls, &self.side) {
-            (rustls::Connection::Server(s), _) => s.server_name(),
+            (Some(rustls::Connection::Server(s)), _) => s.server_name(),
             (_, Side::Client(o)) => o
                 .servername
                 .as_deref()
@@ -572,7 +768,7 @@ impl Connection {
 
     /// `isSessionReused()`.
     pub fn session_reused(&self) -> bool {
-        self.tls.handshake_kind() == Some(HandshakeKind::Resumed)
+        self.tls.as_ref().and_then(|t| t.handshake_kind()) == Some(HandshakeKind::Resumed)
     }
 
     /// Whether this is the server end.
@@ -583,7 +779,8 @@ impl Connection {
     // ----- internals -----
 
     fn after_packets(&mut self) {
-        if self.state == State::Handshaking && !self.tls.is_handshaking() {
+        let handshaking = self.tls.as_ref().is_none_or(|t| t.is_handshaking());
+        if self.state == State::Handshaking && !handshaking {
             self.handshake_done();
         }
         if self.state == State::Open {
@@ -657,7 +854,10 @@ impl Connection {
         }
         let mut buf = [0u8; 16 * 1024];
         loop {
-            match self.tls.reader().read(&mut buf) {
+            let Some(tls) = self.tls.as_mut() else {
+                return;
+            };
+            match tls.reader().read(&mut buf) {
                 Ok(0) => {
                     if !self.peer_ended {
                         self.peer_ended = true;
@@ -677,12 +877,12 @@ impl Connection {
     /// (rustls sends TLS 1.3's `certificate_required`) and when no certificate fits the
     /// client's suites (OpenSSL's "no shared cipher"; rustls sends `access_denied`).
     /// Encrypted alerts are left alone.
-    fn adjust_alert(&mut self, err: &Error) {
+    fn adjust_alert(&self, err: &Error, queued: &mut [u8]) {
+        let tls12 =
+            self.tls.as_ref().and_then(|t| t.protocol_version()) == Some(ProtocolVersion::TLSv1_2);
         let wanted = match err {
             Error::UnsupportedProtocol => AlertDescription::ProtocolVersion,
-            Error::Tls(rustls::Error::NoCertificatesPresented)
-                if self.tls.protocol_version() == Some(ProtocolVersion::TLSv1_2) =>
-            {
+            Error::Tls(rustls::Error::NoCertificatesPresented) if tls12 => {
                 AlertDescription::HandshakeFailure
             }
             Error::Tls(e) if error::is_no_certificate_resolved(e) => {
@@ -690,23 +890,25 @@ impl Connection {
             }
             _ => return,
         };
-        let mut queued = Vec::new();
-        while self.tls.wants_write() {
-            if self.tls.write_tls(&mut queued).is_err() {
-                break;
-            }
-        }
         // A plaintext alert record: type 21, version 3.x, length 2, level, description.
-        if let [.., 0x15, 0x03, _, 0x00, 0x02, 0x02, description] = queued.as_mut_slice() {
+        if let [.., 0x15, 0x03, _, 0x00, 0x02, 0x02, description] = queued {
             *description = u8::from(wanted);
         }
-        self.pending_out.append(&mut queued);
     }
 
     /// A fatal error: whatever alert rustls queued stays in the transmit queue.
     fn fail(&mut self, err: Error) {
         self.state = State::Closed;
         self.events.push_back(Event::Error(err));
+    }
+}
+
+/// How a server asks for client certificates (`requestCert`, `rejectUnauthorized`).
+fn server_auth(options: &ServerOptions) -> ClientAuth {
+    match (options.request_cert, options.reject_unauthorized) {
+        (false, _) => ClientAuth::None,
+        (true, false) => ClientAuth::Request,
+        (true, true) => ClientAuth::Require,
     }
 }
 

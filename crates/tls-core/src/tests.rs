@@ -78,6 +78,7 @@ fn names(events: &[Event]) -> Vec<String> {
             Event::Session => "session".to_string(),
             Event::Data(d) => format!("data:{}", String::from_utf8_lossy(d)),
             Event::End => "end".to_string(),
+            Event::ClientHello(h) => format!("clientHello:{:?}", h.servername),
             Event::Error(e) => format!("error:{}", e.code()),
         })
         .collect()

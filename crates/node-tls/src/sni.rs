@@ -1,0 +1,110 @@
+//! The server's SNI decision: `server.addContext(hostname, context)` and
+//! `SNICallback(servername, cb)`, answered now or later.
+
+use crate::event_loop::{Shared, State};
+use context::SecureContext;
+use std::rc::Weak;
+
+/// Node's `addContext` pattern match: the whole name, `*` standing for any run of
+/// characters other than `.` (so `*.example.com` covers one label), compared without
+/// case (SNI names are lowercased on the way in).
+pub(crate) fn matches(pattern: &str, name: &str) -> bool {
+    fn go(p: &[u8], n: &[u8]) -> bool {
+        match p.split_first() {
+            None => n.is_empty(),
+            Some((b'*', rest)) => {
+                // `[^.]*`: try every length of a dot-free run
+                let run = n.iter().take_while(|c| **c != b'.').count();
+                (0..=run).any(|k| go(rest, &n[k..]))
+            }
+            Some((c, rest)) => n
+                .split_first()
+                .is_some_and(|(d, tail)| c.eq_ignore_ascii_case(d) && go(rest, tail)),
+        }
+    }
+    go(pattern.as_bytes(), name.as_bytes())
+}
+
+/// The first `addContext` entry whose pattern matches `name` (Node: in the order added).
+pub(crate) fn find<'a>(
+    contexts: &'a [(String, SecureContext)],
+    name: &str,
+) -> Option<&'a SecureContext> {
+    contexts
+        .iter()
+        .find(|(pattern, _)| matches(pattern, name))
+        .map(|(_, ctx)| ctx)
+}
+
+/// The answer to one `SNICallback` call; use it now or keep it and answer later (the
+/// connection waits, reading nothing past its first flight). Dropping it unanswered
+/// leaves the connection to its `handshakeTimeout`.
+#[derive(Debug)]
+pub struct SniReply {
+    ev: Weak<Shared>,
+    id: usize,
+}
+
+impl SniReply {
+    pub(crate) fn new(ev: Weak<Shared>, id: usize) -> Self {
+        Self { ev, id }
+    }
+
+    /// `cb(null, context)`: continue with `context` (its certificate, and its `ca` for
+    /// a client certificate).
+    pub fn context(self, context: &SecureContext) {
+        self.answer(|tls| tls.decide(Some(context)));
+    }
+
+    /// `cb(null, undefined)`: continue with the server's own context.
+    pub fn default_context(self) {
+        self.answer(|tls| tls.decide(None));
+    }
+
+    /// `cb(err)`: refuse the connection; `'clientError'` gets this code and message.
+    pub fn error(self, code: impl Into<String>, message: impl Into<String>) {
+        let err = tls_core::Error::Refused {
+            code: code.into(),
+            message: message.into(),
+        };
+        self.answer(|tls| tls.refuse(err));
+    }
+
+    fn answer(self, f: impl FnOnce(&mut tls_core::Connection)) {
+        let Some(shared) = self.ev.upgrade() else {
+            return;
+        };
+        let mut state = shared.state.borrow_mut();
+        decide(&mut state, self.id, f);
+    }
+}
+
+/// Applies a decision to connection `id` and collects what it led to.
+pub(crate) fn decide(state: &mut State, id: usize, f: impl FnOnce(&mut tls_core::Connection)) {
+    let State { sockets, queue, .. } = state;
+    if let Some(s) = sockets.get_mut(&id) {
+        f(&mut s.tls);
+        s.collect_events(id, queue);
+        state.mark_dirty(id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::matches;
+
+    #[test]
+    fn patterns_as_node_matches_them() {
+        assert!(matches("a.example.com", "a.example.com"));
+        assert!(matches("*.example.com", "a.example.com"));
+        assert!(matches("*.example.com", "A.Example.COM"));
+        assert!(!matches("*.example.com", "a.b.example.com"));
+        assert!(!matches("*.example.com", "example.com"));
+        assert!(matches("*.example.com", ".example.com")); // Node's [^.]* matches empty
+        assert!(matches("a*.example.com", "abc.example.com"));
+        assert!(!matches("a.example.com", "b.example.com"));
+        assert!(!matches("example.com", "a.example.com"));
+        assert!(matches("*", "localhost"));
+        assert!(!matches("*", "a.b"));
+    }
+}

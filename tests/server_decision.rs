@@ -1,0 +1,192 @@
+//! The server's decision point after the ClientHello: `addContext` (exact names and
+//! wildcards), an asynchronous `SNICallback`, its errors, and the chosen context's `ca`
+//! judging client certificates. Both peers ours, one loop, loopback.
+
+use node_tls::{
+    connect, create_secure_context, create_server, ConnectOptions, EventLoop, SecureContext,
+    SecureContextOptions, Server, ServerOptions, SniReply, TlsSocket,
+};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+use suite::read_fixture;
+
+fn ctx(key: &str, cert: &str) -> SecureContext {
+    create_secure_context(
+        &SecureContextOptions::new()
+            .key(read_fixture(key))
+            .cert(read_fixture(cert)),
+    )
+    .unwrap()
+}
+
+/// Which certificate the server sent: its key type.
+fn key_kind(sock: &TlsSocket) -> &'static str {
+    let cert = sock.get_peer_certificate(false).expect("a certificate");
+    if cert[0].modulus.is_some() {
+        "rsa"
+    } else if cert[0].asn1_curve.is_some() {
+        "p256"
+    } else {
+        "ed25519"
+    }
+}
+
+fn server(ev: &EventLoop) -> (Server, u16) {
+    let options = ServerOptions::new()
+        .key(read_fixture("leaf/p256-key.pem"))
+        .cert(read_fixture("leaf/p256-chain.pem"));
+    let server = create_server(ev, options).unwrap();
+    let port = server.listen("127.0.0.1", 0).unwrap().port();
+    (server, port)
+}
+
+/// Connects with `servername`; returns the socket once `secureConnect` or `error` came.
+fn hello(ev: &EventLoop, port: u16, servername: Option<&str>) -> (TlsSocket, Rc<RefCell<String>>) {
+    let sock = connect(
+        ev,
+        ConnectOptions::new(port)
+            .host("127.0.0.1")
+            .servername(servername.map(str::to_string))
+            .reject_unauthorized(false)
+            .ca(read_fixture("ca/root-cert.pem")),
+    )
+    .unwrap();
+    let outcome = Rc::new(RefCell::new(String::new()));
+    let o = outcome.clone();
+    sock.on_secure_connect(move |s| *o.borrow_mut() = format!("secure:{}", key_kind(s)));
+    let o = outcome.clone();
+    sock.on_error(move |_, e| *o.borrow_mut() = format!("error:{}", e.code()));
+    (sock, outcome)
+}
+
+fn wait(ev: &EventLoop, outcome: &Rc<RefCell<String>>) -> String {
+    ev.run_until(|| !outcome.borrow().is_empty(), Duration::from_secs(10))
+        .unwrap();
+    outcome.borrow().clone()
+}
+
+#[test]
+fn add_context_picks_by_exact_name_and_wildcard_first_match_wins() {
+    let ev = EventLoop::new().unwrap();
+    let (server, port) = server(&ev);
+    let names: Rc<RefCell<Vec<Option<String>>>> = Rc::default();
+    let n = names.clone();
+    server.on_secure_connection(move |s| n.borrow_mut().push(s.servername()));
+    server
+        .add_context(
+            "*.example.com",
+            ctx("leaf/rsa2048-key.pem", "leaf/rsa2048-chain.pem"),
+        )
+        .add_context(
+            "exact.test",
+            ctx("leaf/ed25519-key.pem", "leaf/ed25519-chain.pem"),
+        )
+        .add_context(
+            "a.example.com",
+            ctx("leaf/ed25519-key.pem", "leaf/ed25519-chain.pem"),
+        );
+    for (name, expect) in [
+        (Some("a.example.com"), "secure:rsa"), // the wildcard came first
+        (Some("B.EXAMPLE.COM"), "secure:rsa"),
+        (Some("exact.test"), "secure:ed25519"),
+        (Some("a.b.example.com"), "secure:p256"), // one label only
+        (Some("other.test"), "secure:p256"),
+        (None, "secure:p256"),
+    ] {
+        let (_sock, outcome) = hello(&ev, port, name);
+        assert_eq!(wait(&ev, &outcome), expect, "{name:?}");
+    }
+    ev.run_until(|| names.borrow().len() == 6, Duration::from_secs(5))
+        .unwrap();
+    assert_eq!(names.borrow()[2].as_deref(), Some("exact.test"));
+    assert_eq!(names.borrow()[5], None);
+}
+
+#[test]
+fn sni_callback_answers_later_or_refuses() {
+    let ev = EventLoop::new().unwrap();
+    let (server, port) = server(&ev);
+    let pending: Rc<RefCell<Vec<(String, SniReply)>>> = Rc::default();
+    let p = pending.clone();
+    server.sni_callback(move |name, reply| p.borrow_mut().push((name.to_string(), reply)));
+    let errors: Rc<RefCell<Vec<String>>> = Rc::default();
+    let e = errors.clone();
+    server.on_client_error(move |err, _| e.borrow_mut().push(format!("{}:{err}", err.code())));
+
+    let (_a, a) = hello(&ev, port, Some("later.test"));
+    let (_b, b) = hello(&ev, port, Some("refused.test"));
+    let (_c, c) = hello(&ev, port, None); // no SNI: no callback, the default context
+    assert_eq!(wait(&ev, &c), "secure:p256");
+    ev.run_until(|| pending.borrow().len() == 2, Duration::from_secs(5))
+        .unwrap();
+    // nothing moves while the answers wait
+    ev.run_until(|| false, Duration::from_millis(200)).unwrap();
+    assert!(a.borrow().is_empty() && b.borrow().is_empty());
+    let mut answers = std::mem::take(&mut *pending.borrow_mut());
+    answers.sort_by(|x, y| x.0.cmp(&y.0)); // accept order is the kernel's
+    let (name_b, reply_b) = answers.pop().unwrap();
+    let (name_a, reply_a) = answers.pop().unwrap();
+    assert_eq!(
+        (name_a.as_str(), name_b.as_str()),
+        ("later.test", "refused.test")
+    );
+    reply_a.context(&ctx("leaf/rsa2048-key.pem", "leaf/rsa2048-chain.pem"));
+    reply_b.error("ERR_NO_CONTEXT", "no context for refused.test");
+    assert_eq!(wait(&ev, &a), "secure:rsa");
+    assert_eq!(wait(&ev, &b), "error:ECONNRESET");
+    assert_eq!(
+        *errors.borrow(),
+        ["ERR_NO_CONTEXT:no context for refused.test"]
+    );
+}
+
+#[test]
+fn the_chosen_contexts_ca_judges_the_client_certificate() {
+    let ev = EventLoop::new().unwrap();
+    let options = ServerOptions::new()
+        .key(read_fixture("leaf/p256-key.pem"))
+        .cert(read_fixture("leaf/p256-chain.pem"))
+        .request_cert(true);
+    let server = create_server(&ev, options).unwrap();
+    let port = server.listen("127.0.0.1", 0).unwrap().port();
+    let with_ca = create_secure_context(
+        &SecureContextOptions::new()
+            .key(read_fixture("leaf/rsa2048-key.pem"))
+            .cert(read_fixture("leaf/rsa2048-chain.pem"))
+            .ca(read_fixture("client/client-ca-cert.pem")),
+    )
+    .unwrap();
+    server.add_context("clients.example.com", with_ca);
+    let verdicts: Rc<RefCell<Vec<String>>> = Rc::default();
+    let v = verdicts.clone();
+    server.on_secure_connection(move |s| {
+        v.borrow_mut().push(match s.authorization_error() {
+            None => "authorized".to_string(),
+            Some(code) => code,
+        })
+    });
+    for name in ["clients.example.com", "other.example.com"] {
+        let sock = connect(
+            &ev,
+            ConnectOptions::new(port)
+                .host("127.0.0.1")
+                .servername(Some(name.to_string()))
+                .reject_unauthorized(false)
+                .key(read_fixture("client/client1-key.pem"))
+                .cert(read_fixture("client/client1-cert.pem")),
+        )
+        .unwrap();
+        let done = Rc::new(RefCell::new(false));
+        let d = done.clone();
+        sock.on_secure_connect(move |_| *d.borrow_mut() = true);
+        ev.run_until(|| *done.borrow(), Duration::from_secs(10))
+            .unwrap();
+    }
+    ev.run_until(|| verdicts.borrow().len() == 2, Duration::from_secs(5))
+        .unwrap();
+    assert_eq!(
+        *verdicts.borrow(),
+        ["authorized", "UNABLE_TO_VERIFY_LEAF_SIGNATURE"]
+    );
+}

@@ -5,8 +5,8 @@ use std::io;
 
 /// An error as a Node user sees it: [`Error::code`] is Node's `err.code`
 /// (`ECONNREFUSED`, `DEPTH_ZERO_SELF_SIGNED_CERT`, `ERR_TLS_CERT_ALTNAME_INVALID`, ...)
-/// and Display is close to `err.message`.
-#[derive(Debug)]
+/// and Display is close to `err.message`. `Debug` (what `fn main() -> Result<(), Box<dyn
+/// Error>>` prints) shows both: `Error { code: "ECONNREFUSED", message: "connect ..." }`.
 pub struct Error {
     kind: Kind,
 }
@@ -94,6 +94,15 @@ impl From<context::ContextError> for Error {
     }
 }
 
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("code", &self.code())
+            .field("message", &self.to_string())
+            .finish()
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
@@ -163,5 +172,27 @@ fn errno_name(err: &io::Error) -> &'static str {
             io::ErrorKind::TimedOut => "ETIMEDOUT",
             _ => "EIO",
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    #[test]
+    fn debug_shows_the_code_and_the_message() {
+        let err = Error::write_after_end();
+        assert_eq!(
+            format!("{err:?}"),
+            r#"Error { code: "ERR_STREAM_WRITE_AFTER_END", message: "write after end" }"#
+        );
+        let io = Error::io(
+            std::io::Error::from_raw_os_error(111),
+            "connect 127.0.0.1:1",
+        );
+        assert_eq!(
+            format!("{io:?}"),
+            r#"Error { code: "ECONNREFUSED", message: "connect ECONNREFUSED 127.0.0.1:1" }"#
+        );
     }
 }

@@ -51,7 +51,7 @@ fn echo_server(ev: &EventLoop, options: ServerOptions, log: &Log) -> (Server, u1
         });
     });
     let l = log.clone();
-    server.on_client_error(move |e, _| push(&l, format!("clientError:{}", e.code())));
+    server.on_client_error(move |_, e| push(&l, format!("clientError:{}", e.code())));
     let addr = server.listen("127.0.0.1", 0).unwrap();
     (server, addr.port())
 }

@@ -112,7 +112,7 @@ fn sni_callback_answers_later_or_refuses() {
     server.sni_callback(move |name, reply| p.borrow_mut().push((name.to_string(), reply)));
     let errors: Rc<RefCell<Vec<String>>> = Rc::default();
     let e = errors.clone();
-    server.on_client_error(move |err, _| e.borrow_mut().push(format!("{}:{err}", err.code())));
+    server.on_client_error(move |_, err| e.borrow_mut().push(format!("{}:{err}", err.code())));
 
     let (_a, a) = hello(&ev, port, Some("later.test"));
     let (_b, b) = hello(&ev, port, Some("refused.test"));

@@ -150,7 +150,7 @@ fn serve(s: Serve, out: &Out) -> i32 {
         sock.on_close(move |sock, had_error| o.close(sock, had_error, true));
     });
     let o = *out;
-    server.on_client_error(move |err, sock| o.client_error(err, sock));
+    server.on_client_error(move |sock, err| o.client_error(err, sock));
     let listening = match &s.common.path {
         Some(path) => server.listen_path(path).map(|()| None),
         None => server.listen(&s.host, s.port).map(Some),

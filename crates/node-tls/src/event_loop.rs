@@ -376,7 +376,7 @@ impl EventLoop {
                 }
                 Emit::ClientError(sid, id, err) => {
                     let sock = TlsSocket::from_parts(weak, id);
-                    self.call_server(sid, |h| &mut h.client_error, |f| f(&err, &sock));
+                    self.call_server(sid, |h| &mut h.client_error, |f| f(&sock, &err));
                 }
                 Emit::ServerClose(sid) => {
                     let server = Server::from_parts(weak, sid);

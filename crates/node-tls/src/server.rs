@@ -12,7 +12,7 @@ use std::rc::Weak;
 use std::time::Instant;
 
 type SocketHandler = dyn FnMut(&TlsSocket);
-type ClientErrorHandler = dyn FnMut(&Error, &TlsSocket);
+type ClientErrorHandler = dyn FnMut(&TlsSocket, &Error);
 type ServerHandler = dyn FnMut(&Server);
 
 /// A server's event handlers, by Node event name.
@@ -161,8 +161,9 @@ impl Server {
         self.handlers(|h| h.secure_connection.push(Box::new(f)))
     }
 
-    /// `'clientError'`: a connection failed before its handshake completed.
-    pub fn on_client_error(&self, f: impl FnMut(&Error, &TlsSocket) + 'static) -> &Self {
+    /// `'clientError'`: a connection failed before its handshake completed. The socket
+    /// comes first, as in every handler here (Node passes `(exception, tlsSocket)`).
+    pub fn on_client_error(&self, f: impl FnMut(&TlsSocket, &Error) + 'static) -> &Self {
         self.handlers(|h| h.client_error.push(Box::new(f)))
     }
 

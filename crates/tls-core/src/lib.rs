@@ -490,13 +490,8 @@ impl Connection {
                     }
                     return;
                 }
-                Err((e, mut alert)) => {
-                    let err = self.map_error(e);
-                    let mut queued = Vec::new();
-                    let _ = alert.write_all(&mut queued);
-                    self.adjust_alert(&err, &mut queued);
-                    self.pending_out.append(&mut queued);
-                    self.fail(err);
+                Err((e, alert)) => {
+                    self.fail_accepting(e, alert);
                     return;
                 }
             }
@@ -538,15 +533,19 @@ impl Connection {
                 let held = std::mem::take(&mut self.held_in);
                 self.feed_records(&held);
             }
-            Err((e, mut alert)) => {
-                let err = self.map_error(e);
-                let mut queued = Vec::new();
-                let _ = alert.write_all(&mut queued);
-                self.adjust_alert(&err, &mut queued);
-                self.pending_out.append(&mut queued);
-                self.fail(err);
-            }
+            Err((e, alert)) => self.fail_accepting(e, alert),
         }
+    }
+
+    /// rustls's `Acceptor` refused the ClientHello (or the chosen config): its alert,
+    /// adjusted to OpenSSL's, goes out, then the error.
+    fn fail_accepting(&mut self, e: rustls::Error, mut alert: rustls::server::AcceptedAlert) {
+        let err = self.map_error(e);
+        let mut queued = Vec::new();
+        let _ = alert.write_all(&mut queued);
+        self.adjust_alert(&err, &mut queued);
+        self.pending_out.append(&mut queued);
+        self.fail(err);
     }
 
     /// Server side, after [`Event::ClientHello`]: refuse the connection with `err`

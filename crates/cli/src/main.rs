@@ -247,8 +247,12 @@ fn build_server(ev: &EventLoop, s: &Serve, out: &Out) -> Result<node_tls::Server
         out.note("no --key/--cert/--pfx: using the embedded self-signed certificate for localhost");
         context = context.key(DEFAULT_KEY).cert(DEFAULT_CERT);
     }
+    let context = node_tls::create_secure_context(&context).map_err(node_tls::Error::from)?;
+    for note in context.notes() {
+        out.note(note);
+    }
     let mut options = ServerOptions::new()
-        .context_options(context)
+        .secure_context(context)
         .request_cert(s.request_cert)
         .reject_unauthorized(s.reject_unauthorized);
     if let Some(ms) = s.handshake_timeout {
@@ -283,6 +287,9 @@ fn connect(c: Connect, out: &Out) -> i32 {
             return 2;
         }
     };
+    for note in context.notes() {
+        out.note(note);
+    }
     let ev = match EventLoop::new() {
         Ok(ev) => ev,
         Err(e) => {

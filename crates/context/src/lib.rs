@@ -129,6 +129,7 @@ pub fn create_secure_context(
             .map(|c| (c.clone(), Default::default())),
     );
     let trust = Trust::new(trusted, ca.is_none(), crls, algs);
+    let notes = protocols.notes.clone();
     let credentials = Arc::new(credentials);
     let honor_cipher_order = options.honor_cipher_order
         || options.protocol.secure_options & protocol::op::CIPHER_SERVER_PREFERENCE != 0;
@@ -161,6 +162,7 @@ pub fn create_secure_context(
             client,
             destinations: Default::default(),
             alpn_servers: Default::default(),
+            notes,
             parts,
             servers: OnceLock::new(),
         }),
@@ -269,11 +271,20 @@ struct Inner {
     /// Server configs with an ALPN list (Node's `ALPNProtocols` is a server option, not
     /// a context one): same settings, sessions and tickets, one per list.
     alpn_servers: std::sync::Mutex<AlpnConfigs>,
+    /// What the options asked for and was left out (`ecdhCurve` groups ring lacks).
+    notes: Vec<String>,
     parts: Parts,
     servers: OnceLock<Result<ServerConfigs, String>>,
 }
 
 impl SecureContext {
+    /// What the options asked for and this context left out, each a sentence (e.g.
+    /// `ecdhCurve: secp521r1 left out: rustls (ring) does not have it`): OpenSSL takes
+    /// those; we keep the rest, as a cipher list keeps the suites we have.
+    pub fn notes(&self) -> &[String] {
+        &self.inner.notes
+    }
+
     /// The rustls client config of this context (its session store is shared by every
     /// connection made with it; connections use [`SecureContext::client_config_for`]).
     pub fn client_config(&self) -> Arc<ClientConfig> {

@@ -78,6 +78,8 @@ pub(crate) struct ProtocolOptions {
 pub(crate) struct Protocols {
     pub(crate) provider: CryptoProvider,
     pub(crate) versions: Vec<&'static SupportedProtocolVersion>,
+    /// What the options asked for and we left out (e.g. curves ring lacks), as notes.
+    pub(crate) notes: Vec<String>,
 }
 
 impl ProtocolOptions {
@@ -134,7 +136,12 @@ impl ProtocolOptions {
             ContextError::with_source("ciphers", strip_prefix(&e.to_string()), e).with_code(code)
         })?;
         provider.cipher_suites = selection.suites;
-        provider.kx_groups = kx_groups(self.ecdh_curve.as_deref())?;
+        let (groups, dropped) = kx_groups(self.ecdh_curve.as_deref())?;
+        provider.kx_groups = groups;
+        let notes = dropped
+            .iter()
+            .map(|name| format!("ecdhCurve: {name} left out: rustls (ring) does not have it"))
+            .collect();
         if let Some(pem) = &self.dhparam {
             check_dhparam(pem)?;
         }
@@ -163,7 +170,11 @@ impl ProtocolOptions {
                 ),
             ));
         }
-        Ok(Protocols { provider, versions })
+        Ok(Protocols {
+            provider,
+            versions,
+            notes,
+        })
     }
 
     /// `[min, max]` from `secureProtocol` or `minVersion`/`maxVersion` (Node: defaults
@@ -243,28 +254,32 @@ fn secure_protocol_range(method: &str) -> Result<(Version, Version), ContextErro
     }
 }
 
+/// The groups of `ecdhCurve` ring has, in order, and the ones OpenSSL knows that ring
+/// lacks (left out, as a cipher list leaves out suites we lack); an error when nothing
+/// is left or a name is unknown to OpenSSL too.
+type KxGroups = (Vec<&'static dyn SupportedKxGroup>, Vec<String>);
+
 /// `ecdhCurve`: `auto` (the default), or a colon list of curve names in preference order.
-fn kx_groups(curve: Option<&str>) -> Result<Vec<&'static dyn SupportedKxGroup>, ContextError> {
+fn kx_groups(curve: Option<&str>) -> Result<KxGroups, ContextError> {
     let default = || rustls::crypto::ring::default_provider().kx_groups;
     let Some(list) = curve else {
-        return Ok(default());
+        return Ok((default(), Vec::new()));
     };
     if list == "auto" {
-        return Ok(default());
+        return Ok((default(), Vec::new()));
     }
     let mut groups: Vec<&'static dyn SupportedKxGroup> = Vec::new();
+    let mut dropped = Vec::new();
     for name in list.split(':') {
         let group: &'static dyn SupportedKxGroup = match name {
             "X25519" | "x25519" => kx_group::X25519,
             "prime256v1" | "P-256" | "secp256r1" => kx_group::SECP256R1,
             "secp384r1" | "P-384" => kx_group::SECP384R1,
-            "secp521r1" | "P-521" | "X448" | "x448" | "ffdhe2048" | "ffdhe3072" | "ffdhe4096" => {
-                return Err(ContextError::new(
-                    "ecdhCurve",
-                    format!(
-                        "{name} is not supported by rustls (ring): use X25519, prime256v1 (P-256) or secp384r1 (P-384)"
-                    ),
-                ))
+            "secp521r1" | "P-521" | "X448" | "x448" | "ffdhe2048" | "ffdhe3072" | "ffdhe4096"
+            | "ffdhe6144" | "ffdhe8192" | "secp256k1" | "secp224r1" | "P-224" | "prime192v1"
+            | "brainpoolP256r1" | "brainpoolP384r1" | "brainpoolP512r1" => {
+                dropped.push(name.to_string());
+                continue;
             }
             other => {
                 return Err(ContextError::new(
@@ -277,7 +292,17 @@ fn kx_groups(curve: Option<&str>) -> Result<Vec<&'static dyn SupportedKxGroup>, 
             groups.push(group);
         }
     }
-    Ok(groups)
+    if groups.is_empty() {
+        return Err(ContextError::new(
+            "ecdhCurve",
+            format!(
+                "{} {} not supported by rustls (ring): use X25519, prime256v1 (P-256) or secp384r1 (P-384)",
+                dropped.join(":"),
+                if dropped.len() == 1 { "is" } else { "are" }
+            ),
+        ));
+    }
+    Ok((groups, dropped))
 }
 
 /// `dhparam`: rustls has no DHE cipher suites, so the parameters can never be used.

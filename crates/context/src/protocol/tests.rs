@@ -136,6 +136,16 @@ fn ecdh_curves() {
         err.to_string().contains("secp521r1 is not supported"),
         "{err}"
     );
+    // a list with some groups we lack keeps the others and says which it left out
+    let p = resolve(|o| o.ecdh_curve = Some("secp256k1:prime256v1:secp521r1".into())).unwrap();
+    assert_eq!(names(&p), ["secp256r1"]);
+    assert_eq!(
+        p.notes,
+        [
+            "ecdhCurve: secp256k1 left out: rustls (ring) does not have it",
+            "ecdhCurve: secp521r1 left out: rustls (ring) does not have it"
+        ]
+    );
     let err = resolve(|o| o.ecdh_curve = Some("brainpool".into())).unwrap_err();
     assert_eq!(
         err.to_string(),

@@ -43,7 +43,8 @@ pub(crate) struct Store {
     entries: Vec<(CertificateDer<'static>, Aux)>,
     /// The default roots, when no `ca` was given.
     anchors: &'static [AnchorDer],
-    /// Canonical subject -> trusted certificates of that name (entries, then anchors).
+    /// Canonical subject -> the `ca` entries of that name (the default roots have their
+    /// own index, shared by every context).
     by_subject: HashMap<Vec<u8>, Vec<TrustedRef>>,
     crls: Vec<crl::Crl>,
     algs: &'static [&'static dyn SignatureVerificationAlgorithm],
@@ -55,14 +56,26 @@ enum TrustedRef {
     Anchor(usize),
 }
 
-/// The default roots (webpki-roots), read once.
-fn default_anchors() -> &'static [AnchorDer] {
-    static ROOTS: std::sync::OnceLock<Vec<AnchorDer>> = std::sync::OnceLock::new();
+/// The default roots and their index by canonical subject.
+type DefaultRoots = (Vec<AnchorDer>, HashMap<Vec<u8>, Vec<TrustedRef>>);
+
+/// The default roots (webpki-roots) and their index by canonical subject, read once
+/// for every context of the process.
+fn default_anchors() -> &'static DefaultRoots {
+    static ROOTS: std::sync::OnceLock<DefaultRoots> = std::sync::OnceLock::new();
     ROOTS.get_or_init(|| {
-        webpki_roots::TLS_SERVER_ROOTS
+        let anchors: Vec<AnchorDer> = webpki_roots::TLS_SERVER_ROOTS
             .iter()
             .map(AnchorDer::new)
-            .collect()
+            .collect();
+        let mut index: HashMap<Vec<u8>, Vec<TrustedRef>> = HashMap::new();
+        for (i, anchor) in anchors.iter().enumerate() {
+            index
+                .entry(anchor.canonical_subject.clone())
+                .or_default()
+                .push(TrustedRef::Anchor(i));
+        }
+        (anchors, index)
     })
 }
 
@@ -73,8 +86,8 @@ impl Store {
         crls: Vec<crl::Crl>,
         algs: &'static [&'static dyn SignatureVerificationAlgorithm],
     ) -> Self {
-        let anchors = if default_roots {
-            default_anchors()
+        let anchors: &'static [AnchorDer] = if default_roots {
+            &default_anchors().0
         } else {
             &[]
         };
@@ -86,12 +99,6 @@ impl Store {
                     .or_default()
                     .push(TrustedRef::Entry(i));
             }
-        }
-        for (i, anchor) in anchors.iter().enumerate() {
-            by_subject
-                .entry(anchor.canonical_subject.clone())
-                .or_default()
-                .push(TrustedRef::Anchor(i));
         }
         Self {
             entries,
@@ -214,7 +221,13 @@ impl<'s: 'p, 'p> Run<'s, 'p> {
     /// last.
     fn trusted_issuer(&mut self, subject: Ref) -> Option<usize> {
         let issuer_name = self.cert(subject).issuer.clone();
-        let candidates = self.store.by_subject.get(&issuer_name)?.clone();
+        // `ca` entries first, then the default roots (when no `ca` was given).
+        let mut candidates = (self.store.by_subject.get(&issuer_name))
+            .cloned()
+            .unwrap_or_default();
+        if !self.store.anchors.is_empty() {
+            candidates.extend(default_anchors().1.get(&issuer_name).into_iter().flatten());
+        }
         let mut best: Option<usize> = None;
         for t in candidates {
             let Some(i) = self.trusted_cert(t) else {

@@ -665,7 +665,7 @@ fn resolved(state: &mut State) {
         let host = s.tls.destination().map(|d| d.host).unwrap_or_default();
         let started = match result {
             Ok(addrs) => {
-                s.addrs = crate::resolve::queue(addrs);
+                s.addrs = addrs.into();
                 crate::resolve::connect_next(state, id).map_err(|e| (e, "connect".to_string()))
             }
             Err(e) => Err((e, format!("getaddrinfo {host}"))),

@@ -4,7 +4,6 @@
 use crate::event_loop::State;
 use crate::stream::Stream;
 use mio::{Interest, Token, Waker};
-use std::collections::VecDeque;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -146,9 +145,4 @@ pub(crate) fn connect_next(state: &mut State, id: usize) -> Result<(), io::Error
         }
     }
     Err(last)
-}
-
-/// The addresses to try, for a socket made before its name was resolved.
-pub(crate) fn queue(addrs: Vec<SocketAddr>) -> VecDeque<SocketAddr> {
-    addrs.into()
 }

@@ -1,10 +1,11 @@
 //! The server's decision point after the ClientHello: `addContext` (exact names and
-//! wildcards), an asynchronous `SNICallback`, its errors, and the chosen context's `ca`
-//! judging client certificates. Both peers ours, one loop, loopback.
+//! wildcards), an asynchronous `SNICallback`, its errors, the chosen context's `ca`
+//! judging client certificates, and `OCSPRequest` after the SNI decision. Both peers
+//! ours, one loop, loopback.
 
 use node_tls::{
-    connect, create_secure_context, create_server, ConnectOptions, EventLoop, SecureContext,
-    SecureContextOptions, Server, ServerOptions, SniReply, TlsSocket,
+    connect, create_secure_context, create_server, ConnectOptions, EventLoop, OcspReply,
+    SecureContext, SecureContextOptions, Server, ServerOptions, SniReply, TlsSocket,
 };
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -43,12 +44,23 @@ fn server(ev: &EventLoop) -> (Server, u16) {
 
 /// Connects with `servername`; returns the socket once `secureConnect` or `error` came.
 fn hello(ev: &EventLoop, port: u16, servername: Option<&str>) -> (TlsSocket, Rc<RefCell<String>>) {
+    hello_asking(ev, port, servername, false)
+}
+
+/// [`hello`] with `requestOCSP`.
+fn hello_asking(
+    ev: &EventLoop,
+    port: u16,
+    servername: Option<&str>,
+    request_ocsp: bool,
+) -> (TlsSocket, Rc<RefCell<String>>) {
     let sock = connect(
         ev,
         ConnectOptions::new(port)
             .host("127.0.0.1")
             .servername(servername.map(str::to_string))
             .reject_unauthorized(false)
+            .request_ocsp(request_ocsp)
             .ca(read_fixture("ca/root-cert.pem")),
     )
     .unwrap();
@@ -189,4 +201,76 @@ fn the_chosen_contexts_ca_judges_the_client_certificate() {
         *verdicts.borrow(),
         ["authorized", "UNABLE_TO_VERIFY_LEAF_SIGNATURE"]
     );
+}
+
+/// The DER of the first certificate in a PEM fixture.
+fn der(path: &str) -> Vec<u8> {
+    context::pem::parse(&read_fixture(path)).unwrap()[0]
+        .der
+        .clone()
+}
+
+#[test]
+fn ocsp_request_comes_after_the_sni_decision_and_is_answered_later() {
+    let ev = EventLoop::new().unwrap();
+    let (server, port) = server(&ev);
+    server.add_context(
+        "*.example.com",
+        ctx("leaf/rsa2048-key.pem", "leaf/rsa2048-chain.pem"),
+    );
+    type Asked = (Vec<u8>, Option<Vec<u8>>, OcspReply);
+    let pending: Rc<RefCell<Vec<Asked>>> = Rc::default();
+    let p = pending.clone();
+    server.on_ocsp_request(move |cert, issuer, reply| {
+        p.borrow_mut()
+            .push((cert.to_vec(), issuer.map(<[u8]>::to_vec), reply));
+    });
+    let errors: Rc<RefCell<Vec<String>>> = Rc::default();
+    let e = errors.clone();
+    server.on_client_error(move |_, err| e.borrow_mut().push(format!("{}:{err}", err.code())));
+    let staples: Rc<RefCell<Vec<Option<Vec<u8>>>>> = Rc::default();
+    let ask = |name: &str, request_ocsp: bool| {
+        let (sock, outcome) = hello_asking(&ev, port, Some(name), request_ocsp);
+        let s = staples.clone();
+        sock.on_ocsp_response(move |_, staple| s.borrow_mut().push(staple.map(<[u8]>::to_vec)));
+        (sock, outcome)
+    };
+    // one connection at a time: each OCSPRequest is matched to its client
+    let (_a, a) = ask("a.example.com", true);
+    ev.run_until(|| pending.borrow().len() == 1, Duration::from_secs(5))
+        .unwrap();
+    let (cert, issuer, reply) = pending.borrow_mut().pop().unwrap();
+    assert_eq!(
+        cert,
+        der("leaf/rsa2048-cert.pem"),
+        "the SNI context's certificate"
+    );
+    assert_eq!(
+        issuer,
+        Some(der("ca/intermediate-cert.pem")),
+        "its issuer, from `cert`"
+    );
+    ev.run_until(|| false, Duration::from_millis(100)).unwrap();
+    assert!(a.borrow().is_empty(), "the handshake waits for the answer");
+    reply.staple(b"staple".to_vec());
+    assert_eq!(wait(&ev, &a), "secure:rsa");
+    // the default context's certificate; nothing stapled
+    let (_b, b) = ask("localhost", true);
+    ev.run_until(|| pending.borrow().len() == 1, Duration::from_secs(5))
+        .unwrap();
+    let (cert, _, reply) = pending.borrow_mut().pop().unwrap();
+    assert_eq!(cert, der("leaf/p256-cert.pem"));
+    reply.no_staple();
+    assert_eq!(wait(&ev, &b), "secure:p256");
+    // an error refuses the connection: clientError with it, the client is reset
+    let (_c, c) = ask("c.example.com", false);
+    ev.run_until(|| pending.borrow().len() == 1, Duration::from_secs(5))
+        .unwrap();
+    let (_, _, reply) = pending.borrow_mut().pop().unwrap();
+    reply.error("E_OCSP", "no response at hand");
+    assert_eq!(wait(&ev, &c), "error:ECONNRESET");
+    assert_eq!(*errors.borrow(), ["E_OCSP:no response at hand"]);
+    // OCSPResponse: once for each client that asked (rustls asks for every client:
+    // the server is asked about `c` too), before secureConnect
+    assert_eq!(*staples.borrow(), [Some(b"staple".to_vec()), None]);
 }

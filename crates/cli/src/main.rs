@@ -232,10 +232,6 @@ fn alpn_list(c: &Common) -> Option<Vec<String>> {
 }
 
 fn build_server(ev: &EventLoop, s: &Serve, out: &Out) -> Result<node_tls::Server, ConfigError> {
-    let later = [("--ocsp-response", s.ocsp_response.is_some())];
-    if let Some((flag, _)) = later.iter().find(|(_, given)| *given) {
-        return Err(ConfigError::usage(format!("{flag} is not supported yet")));
-    }
     let mut context = context_options(&s.common)?.honor_cipher_order(s.honor_cipher_order);
     if let Some(secs) = s.session_timeout {
         context = context.session_timeout(secs);
@@ -262,7 +258,15 @@ fn build_server(ev: &EventLoop, s: &Serve, out: &Out) -> Result<node_tls::Server
         options = options.alpn_protocols(list)?;
     }
     let sni = sni_contexts(s)?;
+    let staple = match &s.ocsp_response {
+        Some(path) => Some(read_file(path, "--ocsp-response")?),
+        None => None,
+    };
     let server = node_tls::create_server(ev, options)?;
+    if let Some(staple) = staple {
+        // Every client that asks gets these bytes, whichever context answered it.
+        server.on_ocsp_request(move |_, _, reply| reply.staple(staple.clone()));
+    }
     server.set_max_connections(s.max_connections);
     for (name, context) in sni {
         server.add_context(&name, context);
@@ -271,13 +275,6 @@ fn build_server(ev: &EventLoop, s: &Serve, out: &Out) -> Result<node_tls::Server
 }
 
 fn connect(c: Connect, out: &Out) -> i32 {
-    if c.request_ocsp {
-        out.config_error(
-            "ERR_INVALID_ARG_VALUE",
-            "--request-ocsp is not supported yet",
-        );
-        return 2;
-    }
     let context = match context_options(&c.common).and_then(|o| {
         node_tls::create_secure_context(&o).map_err(|e| node_tls::Error::from(e).into())
     }) {
@@ -329,6 +326,7 @@ fn connect(c: Connect, out: &Out) -> i32 {
         if let Some(reject) = c.reject_unauthorized {
             options = options.reject_unauthorized(reject);
         }
+        options = options.request_ocsp(c.request_ocsp);
         let sock = match node_tls::connect(&ev, options) {
             Ok(sock) => sock,
             Err(e) => {
@@ -419,6 +417,8 @@ fn wire_client(
     }
     let o = *out;
     sock.on_session(move |_| o.session());
+    let o = *out;
+    sock.on_ocsp_response(move |_, staple| o.ocsp_response(staple));
     let o = *out;
     sock.on_data(move |sock, chunk| o.data(sock, chunk, false));
     let o = *out;

@@ -1,6 +1,7 @@
 //! What `node-tls` prints: one JSON object per event with `--json`, else the Node
 //! docs' human lines.
 
+use base64::Engine;
 use node_tls::{Error, EventName, TlsSocket};
 use serde_json::{json, Map, Value};
 use std::io::Write;
@@ -104,6 +105,19 @@ impl Out {
         if self.json {
             self.emit(json!({ "event": EventName::Session.as_str() }));
         }
+    }
+
+    /// Client, with `--request-ocsp`: what the server stapled (`None`: nothing).
+    pub fn ocsp_response(&self, staple: Option<&[u8]>) {
+        if !self.json {
+            match staple {
+                Some(bytes) => eprintln!("OCSP response: {} bytes stapled", bytes.len()),
+                None => eprintln!("OCSP response: none stapled"),
+            }
+            return;
+        }
+        let response = staple.map(|b| base64::engine::general_purpose::STANDARD.encode(b));
+        self.emit(json!({ "event": EventName::OcspResponse.as_str(), "response": response }));
     }
 
     pub fn data(&self, sock: &TlsSocket, chunk: &[u8], server: bool) {

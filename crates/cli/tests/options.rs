@@ -54,6 +54,27 @@ fn config_error(args: &[&str]) -> String {
     error["message"].as_str().unwrap().to_string()
 }
 
+/// `openssl s_client -connect 127.0.0.1:PORT ARGS` with no input: its stdout and stderr.
+fn s_client(port: &str, args: &[&str]) -> String {
+    let out = Command::new("openssl")
+        .args(["s_client", "-connect", &format!("127.0.0.1:{port}")])
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+}
+
+/// A Node server `script` run with the RSA leaf's key and chain and `extra`; it prints
+/// `{"event":"listening","port":N}` first. Returns it and its port.
+fn node_rsa_server(script: &str, extra: &str) -> (Proc, String) {
+    let key = f("leaf/rsa2048-key.pem");
+    let cert = f("leaf/rsa2048-chain.pem");
+    let mut node = Proc::node(script, &[&key, &cert, extra]);
+    let port = node.expect_event("listening")["port"].to_string();
+    (node, port)
+}
+
 const RSA: [&str; 4] = ["--key", "", "--cert", ""];
 
 fn rsa_server(extra: &[&str]) -> (Proc, String) {
@@ -440,17 +461,7 @@ fn old_protocol_clients_are_refused_like_node() {
     }
     let (mut server, port) = rsa_server(&[]);
     for version in ["-tls1_1", "-tls1"] {
-        let out = Command::new("openssl")
-            .args([
-                "s_client",
-                "-connect",
-                &format!("127.0.0.1:{port}"),
-                version,
-            ])
-            .stdin(std::process::Stdio::null())
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
+        let text = s_client(&port, &[version]);
         assert!(text.contains("alert protocol version"), "{version}: {text}");
         let error = server.expect_event("clientError");
         assert_eq!(error["code"], "ERR_SSL_UNSUPPORTED_PROTOCOL", "{version}");
@@ -579,19 +590,10 @@ s.on('error', (e) => console.log(JSON.stringify({ event: 'error', code: e.code }
         ("-alpn", "ALPN protocol: http/1.1"),
         ("-nextprotoneg", "No ALPN negotiated"),
     ] {
-        let out = Command::new("openssl")
-            .args([
-                "s_client",
-                "-connect",
-                &format!("127.0.0.1:{port}"),
-                flag,
-                "http/1.1",
-            ])
-            .args(["-CAfile", &ca, "-servername", "localhost"])
-            .stdin(std::process::Stdio::null())
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout);
+        let text = s_client(
+            &port,
+            &[flag, "http/1.1", "-CAfile", &ca, "-servername", "localhost"],
+        );
         assert!(text.contains(expect), "{flag}: {text}");
     }
     // our client against Node's server
@@ -603,15 +605,7 @@ const srv = tls.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(
 srv.on('tlsClientError', (e) => console.log(JSON.stringify({ event: 'tlsClientError', code: e.code })));
 srv.listen(0, () => console.log(JSON.stringify({ event: 'listening', port: srv.address().port })));
 "#;
-    let mut ns = Proc::node(
-        node_server,
-        &[
-            &f("leaf/rsa2048-key.pem"),
-            &f("leaf/rsa2048-chain.pem"),
-            "h2,http/1.1",
-        ],
-    );
-    let node_port = ns.expect_event("listening")["port"].to_string();
+    let (mut ns, node_port) = node_rsa_server(node_server, "h2,http/1.1");
     let target = format!("localhost:{node_port}");
     let mut client = node_tls(&[
         "connect",
@@ -682,13 +676,7 @@ s.on('error', (e) => console.log(JSON.stringify({ event: 'error', code: e.code }
         };
         assert_eq!(line["servername"], expected, "{line}");
     }
-    let out = Command::new("openssl")
-        .args(["s_client", "-connect", &format!("127.0.0.1:{port}")])
-        .args(["-servername", "b.example.com", "-CAfile", &ca])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = s_client(&port, &["-servername", "b.example.com", "-CAfile", &ca]);
     assert!(text.contains("Server public key is 2048 bit"), "{text}");
     // a spec without a name, or with a missing file: exit 2 before listening
     for bad in [
@@ -699,4 +687,140 @@ s.on('error', (e) => console.log(JSON.stringify({ event: 'error', code: e.code }
         let mut s = node_tls(&["serve", "--json", "--port", "0", "--sni", bad]);
         assert_eq!(s.wait().code(), Some(2), "{bad}");
     }
+}
+
+#[test]
+fn ocsp_stapling_against_node_and_openssl_both_ways() {
+    if !have("node") || !have("openssl") {
+        return;
+    }
+    use base64::Engine;
+    let staple = std::fs::read(fixture("ocsp/good.der")).unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&staple);
+    let ca = f("ca/root-cert.pem");
+    let (mut server, port) = rsa_server(&["--ocsp-response", &f("ocsp/good.der")]);
+    // Node's client, both versions: OCSPResponse (the file's bytes) before secureConnect;
+    // without requestOCSP, no event
+    let script = r#"
+const tls = require('tls'), fs = require('fs');
+const [port, ca, version, ask] = process.argv.slice(1);
+const events = [];
+const s = tls.connect({ port: Number(port), host: 'localhost', ca: fs.readFileSync(ca),
+  maxVersion: version, requestOCSP: ask === 'ask' }, () => {
+  events.push('secureConnect');
+  s.end();
+});
+s.on('OCSPResponse', (r) => events.push(r ? 'OCSPResponse:' + r.toString('base64') : 'OCSPResponse:null'));
+s.on('error', (e) => events.push('error:' + e.code));
+s.on('close', () => console.log(JSON.stringify({ event: 'done', events })));
+"#;
+    for version in ["TLSv1.2", "TLSv1.3"] {
+        let mut node = Proc::node(script, &[&port, &ca, version, "ask"]);
+        let done = node.expect_event("done");
+        let expected = [format!("OCSPResponse:{b64}"), "secureConnect".to_string()];
+        assert_eq!(done["events"], serde_json::json!(expected), "{version}");
+        server.expect_event("secureConnection");
+        let mut node = Proc::node(script, &[&port, &ca, version, "no"]);
+        let done = node.expect_event("done");
+        assert_eq!(
+            done["events"],
+            serde_json::json!(["secureConnect"]),
+            "{version}"
+        );
+        server.expect_event("secureConnection");
+    }
+    // openssl s_client -status reads and checks our staple
+    for version in ["-tls1_2", "-tls1_3"] {
+        let text = s_client(
+            &port,
+            &[
+                version,
+                "-status",
+                "-CAfile",
+                &ca,
+                "-servername",
+                "localhost",
+            ],
+        );
+        assert!(text.contains("Cert Status: good"), "{version}: {text}");
+    }
+    // our client: the staple of Node's server (OCSPRequest with the certificate and
+    // issuer DER) and of openssl s_server -status_file; null from a server without one
+    let node_server = r#"
+const tls = require('tls'), fs = require('fs');
+const [key, cert, staple] = process.argv.slice(1);
+const srv = tls.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(cert) },
+  (s) => { s.end(); });
+srv.on('OCSPRequest', (c, issuer, cb) => {
+  console.log(JSON.stringify({ event: 'OCSPRequest', cert: c.length, issuer: issuer && issuer.length }));
+  setTimeout(() => cb(null, fs.readFileSync(staple)), 20);
+});
+srv.listen(0, () => console.log(JSON.stringify({ event: 'listening', port: srv.address().port })));
+"#;
+    let (mut ns, node_port) = node_rsa_server(node_server, &f("ocsp/good.der"));
+    let ours = |port: &str, extra: &[&str]| {
+        let target = format!("localhost:{port}");
+        let mut args = vec!["connect", "--json", "--send", "hi", "--ca", &ca];
+        args.extend_from_slice(extra);
+        args.push(&target);
+        let mut client = node_tls(&args);
+        let events: Vec<Value> = client
+            .rest()
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(client.wait().code(), Some(0), "{events:?}");
+        let secure = events.iter().position(|e| e["event"] == "secureConnect");
+        assert!(secure.is_some(), "{events:?}");
+        // the event before secureConnect, if any
+        let before = secure
+            .and_then(|i| i.checked_sub(1))
+            .map(|i| events[i].clone());
+        (before.unwrap_or(Value::Null), events)
+    };
+    let (first, _) = ours(&node_port, &["--request-ocsp"]);
+    assert_eq!(first["event"], "OCSPResponse");
+    assert_eq!(first["response"], b64.as_str());
+    let asked = ns.expect_event("OCSPRequest");
+    let leaf = std::fs::read_to_string(fixture("leaf/rsa2048-cert.pem")).unwrap();
+    let der_len = |pem: &str| context::pem::parse(pem.as_bytes()).unwrap()[0].der.len();
+    assert_eq!(asked["cert"], der_len(&leaf));
+    let int = std::fs::read_to_string(fixture("ca/intermediate-cert.pem")).unwrap();
+    assert_eq!(asked["issuer"], der_len(&int));
+    let mut s_server = Proc::spawn({
+        let mut cmd = Command::new("openssl");
+        cmd.args(["s_server", "-accept", "0", "-naccept", "2"])
+            .args(["-key", &f("leaf/rsa2048-key.pem")])
+            .args(["-cert", &f("leaf/rsa2048-cert.pem")])
+            .args(["-cert_chain", &f("ca/intermediate-cert.pem")])
+            .args(["-status_file", &f("ocsp/good.der")]);
+        cmd
+    });
+    let accept = s_server.expect("ACCEPT", |l| l.starts_with("ACCEPT"));
+    let s_port = accept.rsplit(':').next().unwrap().trim().to_string();
+    for version in ["TLSv1.2", "TLSv1.3"] {
+        let (first, _) = ours(&s_port, &["--request-ocsp", "--max-version", version]);
+        assert_eq!(first["response"], b64.as_str(), "{version}");
+    }
+    let (mut plain, plain_port) = rsa_server(&[]);
+    let (first, _) = ours(&plain_port, &["--request-ocsp"]);
+    assert_eq!(
+        first,
+        serde_json::json!({"event": "OCSPResponse", "response": null})
+    );
+    // not asked: no event
+    let (first, _) = ours(&node_port, &[]);
+    assert_eq!(first, Value::Null);
+    // a missing file is a configuration error, before listening
+    let mut bad = node_tls(&[
+        "serve",
+        "--json",
+        "--port",
+        "0",
+        "--ocsp-response",
+        "/nonexistent",
+    ]);
+    assert_eq!(bad.wait().code(), Some(2));
+    plain.terminate();
+    server.terminate();
 }

@@ -27,6 +27,7 @@ mod options;
 pub mod pem;
 pub mod pfx;
 mod protocol;
+pub mod reports;
 mod sessions;
 mod tickets;
 mod verify;
@@ -35,7 +36,6 @@ pub use ciphers::{get_ciphers, openssl_name, standard_name};
 pub use describe::{describe, PeerCertificate};
 pub use error::ContextError;
 pub use options::SecureContextOptions;
-pub use sessions::sessions_stored_on_this_thread;
 pub use verify::{check_server_identity, Purpose, VerifyCode};
 
 use credentials::Credentials;
@@ -311,6 +311,35 @@ impl SecureContext {
             Arc::new(config)
         });
         Ok(config.clone())
+    }
+
+    /// The certificate (with its chain) this context would present to the client whose
+    /// ClientHello is `hello`; `None` when it has none that client can use.
+    pub fn certificate_for(
+        &self,
+        hello: rustls::server::ClientHello<'_>,
+    ) -> Option<Arc<CertifiedKey>> {
+        let config = self.server_config(ClientAuth::None).ok()?;
+        config.cert_resolver.resolve(hello)
+    }
+
+    /// [`SecureContext::server_config_with_alpn`] presenting `key` with `ocsp` stapled
+    /// (Node's `OCSPRequest` answer, for one connection): the same settings, sessions
+    /// and tickets.
+    pub fn server_config_stapled(
+        &self,
+        auth: ClientAuth,
+        alpn: &[Vec<u8>],
+        key: &CertifiedKey,
+        ocsp: Vec<u8>,
+    ) -> Result<Arc<ServerConfig>, ContextError> {
+        let mut config = (*self.server_config_with_alpn(auth, alpn)?).clone();
+        let stapled = CertifiedKey {
+            ocsp: Some(ocsp),
+            ..key.clone()
+        };
+        config.cert_resolver = Arc::new(rustls::sign::SingleCertAndKey::from(stapled));
+        Ok(Arc::new(config))
     }
 
     /// The client config for one destination (`host`, `port`, `servername`, offering

@@ -1,30 +1,17 @@
 //! The client's session store: rustls's in-memory cache, counting what it stores so
 //! connections can emit Node's `'session'` event.
 //!
-//! The store is shared by every connection of a context (that is how sessions resume),
-//! and rustls calls it from inside a connection's packet processing, on the caller's
-//! thread. A per-thread counter therefore tells the connection being processed that it
-//! just delivered a session, without any per-connection state in the shared store.
+//! The store is shared by every connection of a context (that is how sessions resume);
+//! each insertion is reported (see [`crate::reports`]) to the connection whose packet
+//! processing made it.
 
 use rustls::client::Tls13ClientSessionValue;
 use rustls::client::{ClientSessionMemoryCache, ClientSessionStore, Tls12ClientSessionValue};
 use rustls::pki_types::ServerName;
 use rustls::NamedGroup;
-use std::cell::Cell;
-
-thread_local! {
-    static STORED: Cell<u64> = const { Cell::new(0) };
-}
-
-/// How many client sessions (TLS 1.2 sessions or TLS 1.3 tickets) connections running
-/// on this thread have stored so far. Read it before and after feeding a client
-/// connection: the difference is the number of `'session'` events it owes.
-pub fn sessions_stored_on_this_thread() -> u64 {
-    STORED.with(Cell::get)
-}
 
 fn count() {
-    STORED.with(|c| c.set(c.get().wrapping_add(1)));
+    crate::reports::report(|r| r.sessions_stored += 1);
 }
 
 /// rustls's memory cache with a counter on the two insertions. Each store serves one

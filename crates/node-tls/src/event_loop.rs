@@ -9,6 +9,7 @@
 use crate::server::ServerState;
 use crate::socket::SocketState;
 use crate::{Error, Server, TlsSocket, HIGH_WATER_MARK};
+use context::SecureContext;
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 use std::cell::RefCell;
 use std::cmp::Reverse;
@@ -40,6 +41,11 @@ pub(crate) enum Emit {
     Timeout(usize),
     /// A server connection read its ClientHello (server, socket, SNI name).
     ClientHello(usize, usize, Option<String>),
+    /// Its context is chosen and the client asked for a staple: `OCSPRequest`
+    /// (server, socket, the context chosen; `None`: the server's own).
+    OcspRequest(usize, usize, Option<SecureContext>),
+    /// Client: what the server stapled.
+    OcspResponse(usize, Option<Vec<u8>>),
     Close(usize, bool),
 }
 
@@ -416,6 +422,12 @@ impl EventLoop {
                     self.call_socket(id, |h| &mut h.session, |f| f(&sock));
                 }
                 Emit::ClientHello(sid, id, servername) => self.sni(sid, id, servername),
+                Emit::OcspRequest(sid, id, context) => self.ocsp_request(sid, id, context),
+                Emit::OcspResponse(id, staple) => {
+                    let sock = TlsSocket::from_parts(weak, id);
+                    let staple = staple.as_deref();
+                    self.call_socket(id, |h| &mut h.ocsp_response, |f| f(&sock, staple));
+                }
                 Emit::Timeout(id) => {
                     let sock = TlsSocket::from_parts(weak, id);
                     self.call_socket(id, |h| &mut h.timeout, |f| f(&sock));
@@ -497,7 +509,7 @@ impl EventLoop {
             return;
         };
         let Some(name) = servername else {
-            crate::sni::decide(&mut state, id, |tls| tls.decide(None));
+            crate::ocsp::chosen(&mut state, id, None);
             return;
         };
         if let Some(mut callback) = server.sni_callback.take() {
@@ -510,7 +522,34 @@ impl EventLoop {
             return;
         }
         let chosen = crate::sni::find(&server.contexts, &name).cloned();
-        crate::sni::decide(&mut state, id, |tls| tls.decide(chosen.as_ref()));
+        crate::ocsp::chosen(&mut state, id, chosen);
+    }
+
+    /// Node's `OCSPRequest(certificate, issuer, cb)` for connection `id` of server
+    /// `sid`, whose context is chosen: the certificate it would present, and its
+    /// issuer if `cert` or `ca` holds it.
+    fn ocsp_request(&self, sid: usize, id: usize, context: Option<SecureContext>) {
+        let mut state = self.shared.state.borrow_mut();
+        let chain = state
+            .sockets
+            .get(&id)
+            .and_then(|s| s.tls.server_certificate(context.as_ref()));
+        let handler = state
+            .servers
+            .get_mut(&sid)
+            .and_then(|s| s.ocsp_handler.take());
+        let (Some(chain), Some(mut handler)) = (chain, handler) else {
+            // No certificate fits this client: the handshake fails on its own.
+            crate::sni::decide(&mut state, id, |tls| tls.decide(context.as_ref()));
+            return;
+        };
+        drop(state);
+        let reply = crate::OcspReply::new(self.weak(), id, context);
+        handler(&chain[0], chain.get(1).map(Vec::as_slice), reply);
+        let mut state = self.shared.state.borrow_mut();
+        if let Some(server) = state.servers.get_mut(&sid) {
+            server.ocsp_handler.get_or_insert(handler);
+        }
     }
 
     /// One chunk to the `data` handlers, and as text to the `text` handlers.

@@ -17,6 +17,10 @@ pub enum EventName {
     SecureConnect,
     /// Client socket: `'session'`.
     Session,
+    /// Server: `'OCSPRequest'`.
+    OcspRequest,
+    /// Client socket: `'OCSPResponse'`.
+    OcspResponse,
     /// Socket: `'data'`.
     Data,
     /// Socket: `'end'`.
@@ -40,6 +44,8 @@ impl EventName {
             Self::ClientError => "clientError",
             Self::SecureConnect => "secureConnect",
             Self::Session => "session",
+            Self::OcspRequest => "OCSPRequest",
+            Self::OcspResponse => "OCSPResponse",
             Self::Data => "data",
             Self::End => "end",
             Self::Drain => "drain",
@@ -68,6 +74,8 @@ mod tests {
             (EventName::ClientError, "clientError"),
             (EventName::SecureConnect, "secureConnect"),
             (EventName::Session, "session"),
+            (EventName::OcspRequest, "OCSPRequest"),
+            (EventName::OcspResponse, "OCSPResponse"),
             (EventName::Data, "data"),
             (EventName::End, "end"),
             (EventName::Drain, "drain"),

@@ -28,6 +28,7 @@ mod encoding;
 mod error;
 mod event_loop;
 mod events;
+mod ocsp;
 mod resolve;
 mod server;
 mod sni;
@@ -42,6 +43,7 @@ pub use encoding::Encoding;
 pub use error::Error;
 pub use event_loop::{EventLoop, LoopStats, Remote};
 pub use events::EventName;
+pub use ocsp::OcspReply;
 pub use resolve::Lookup;
 pub use server::{Server, ServerAddress};
 pub use sni::SniReply;
@@ -190,6 +192,7 @@ pub fn create_server(ev: &EventLoop, options: ServerOptions) -> Result<Server, E
             unref: false,
             contexts: Vec::new(),
             sni_callback: None,
+            ocsp_handler: None,
         },
     );
     Ok(Server::from_parts(shared, id))
@@ -208,6 +211,7 @@ pub struct ConnectOptions {
     session_of: Option<Destination>,
     lookup: Option<resolve::LookupFn>,
     alpn: Vec<Vec<u8>>,
+    request_ocsp: bool,
 }
 
 impl ConnectOptions {
@@ -224,6 +228,7 @@ impl ConnectOptions {
             session_of: None,
             lookup: None,
             alpn: Vec::new(),
+            request_ocsp: false,
         }
     }
 
@@ -246,6 +251,13 @@ impl ConnectOptions {
         P: AsRef<[u8]>,
     {
         self.alpn_protocols(list)
+    }
+
+    /// `requestOCSP`: raise `'OCSPResponse'` ([`TlsSocket::on_ocsp_response`]) with
+    /// what the server staples (default `false`).
+    pub fn request_ocsp(mut self, yes: bool) -> Self {
+        self.request_ocsp = yes;
+        self
     }
 
     /// `lookup`: resolves the host instead of the system resolver (run on a
@@ -308,6 +320,7 @@ pub fn connect(ev: &EventLoop, options: ConnectOptions) -> Result<TlsSocket, Err
     tls_options.port = options.port;
     tls_options.session_of = options.session_of.clone();
     tls_options.alpn = options.alpn.clone();
+    tls_options.request_ocsp = options.request_ocsp;
     if let Some(name) = options.servername {
         tls_options.servername = name;
     }

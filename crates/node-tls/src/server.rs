@@ -48,9 +48,12 @@ pub(crate) struct ServerState {
     pub(crate) contexts: Vec<(String, SecureContext)>,
     /// `SNICallback`.
     pub(crate) sni_callback: Option<Box<SniHandler>>,
+    /// The `'OCSPRequest'` listener.
+    pub(crate) ocsp_handler: Option<Box<OcspHandler>>,
 }
 
 type SniHandler = dyn FnMut(&str, crate::SniReply);
+type OcspHandler = dyn FnMut(&[u8], Option<&[u8]>, crate::OcspReply);
 
 /// How long a server whose `accept` failed (out of file descriptors) waits to retry.
 const ACCEPT_BACKOFF: std::time::Duration = std::time::Duration::from_millis(50);
@@ -283,6 +286,25 @@ impl Server {
         self.with((), |state, id| {
             let server = state.servers.get_mut(&id).expect("checked by with");
             server.sni_callback = Some(Box::new(f));
+            server.options.pause_after_hello = true;
+        });
+        self
+    }
+
+    /// `'OCSPRequest'`: raised (after the SNI decision) for each client that asks for
+    /// an OCSP staple, with the DER certificate the server will present and its issuer
+    /// (`None` unless `cert` or `ca` holds it); answer through the
+    /// [`crate::OcspReply`], now or later (the handshake waits). One listener: a
+    /// second replaces the first. Unlike Node, a client offering a session to resume
+    /// is asked about too (the decision comes before rustls knows whether the session
+    /// resumes); a resumed handshake then sends no staple.
+    pub fn on_ocsp_request(
+        &self,
+        f: impl FnMut(&[u8], Option<&[u8]>, crate::OcspReply) + 'static,
+    ) -> &Self {
+        self.with((), |state, id| {
+            let server = state.servers.get_mut(&id).expect("checked by with");
+            server.ocsp_handler = Some(Box::new(f));
             server.options.pause_after_hello = true;
         });
         self

@@ -53,12 +53,18 @@ impl SniReply {
     /// `cb(null, context)`: continue with `context` (its certificate, and its `ca` for
     /// a client certificate).
     pub fn context(self, context: &SecureContext) {
-        self.answer(|tls| tls.decide(Some(context)));
+        self.choose(Some(context.clone()));
     }
 
     /// `cb(null, undefined)`: continue with the server's own context.
     pub fn default_context(self) {
-        self.answer(|tls| tls.decide(None));
+        self.choose(None);
+    }
+
+    fn choose(self, context: Option<SecureContext>) {
+        if let Some(shared) = self.ev.upgrade() {
+            crate::ocsp::chosen(&mut shared.state.borrow_mut(), self.id, context);
+        }
     }
 
     /// `cb(err)`: refuse the connection; `'clientError'` gets this code and message.

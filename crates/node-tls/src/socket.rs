@@ -15,6 +15,7 @@ type DataHandler = dyn FnMut(&TlsSocket, &[u8]);
 type TextHandler = dyn FnMut(&TlsSocket, &str);
 type ErrorHandler = dyn FnMut(&TlsSocket, &Error);
 type CloseHandler = dyn FnMut(&TlsSocket, bool);
+type OcspResponseHandler = dyn FnMut(&TlsSocket, Option<&[u8]>);
 
 /// A socket's event handlers, by Node event name.
 #[derive(Default)]
@@ -28,6 +29,7 @@ pub(crate) struct Handlers {
     pub(crate) drain: Vec<Box<Handler>>,
     pub(crate) session: Vec<Box<Handler>>,
     pub(crate) timeout: Vec<Box<Handler>>,
+    pub(crate) ocsp_response: Vec<Box<OcspResponseHandler>>,
 }
 
 /// What the loop knows of one connection.
@@ -80,6 +82,8 @@ pub(crate) struct SocketState {
     pub(crate) bytes_written: u64,
     /// Client: addresses still to try if connecting to the current one fails.
     pub(crate) addrs: std::collections::VecDeque<SocketAddr>,
+    /// Server: the ClientHello asked for an OCSP staple.
+    pub(crate) ocsp_request: bool,
 }
 
 /// Node's default `writableHighWaterMark` and `readableHighWaterMark`: 16 KiB.
@@ -146,6 +150,7 @@ impl SocketState {
             bytes_read: 0,
             bytes_written: 0,
             addrs: Default::default(),
+            ocsp_request: false,
         }
     }
 
@@ -166,7 +171,11 @@ impl SocketState {
                 }
                 tls_core::Event::Session => queue.push_back(Emit::Session(id)),
                 tls_core::Event::End => queue.push_back(Emit::End(id)),
+                tls_core::Event::OcspResponse(staple) => {
+                    queue.push_back(Emit::OcspResponse(id, staple));
+                }
                 tls_core::Event::ClientHello(hello) => {
+                    self.ocsp_request = hello.ocsp_request;
                     if let Some(sid) = self.server {
                         queue.push_back(Emit::ClientHello(sid, id, hello.servername));
                     }
@@ -307,6 +316,14 @@ impl TlsSocket {
     /// TLS 1.2 session). Connections made later with the same `SecureContext` offer it.
     pub fn on_session(&self, f: impl FnMut(&TlsSocket) + 'static) -> &Self {
         self.handlers(|h| h.session.push(Box::new(f)))
+    }
+
+    /// `'OCSPResponse'` (client, with [`crate::ConnectOptions::request_ocsp`]): what
+    /// the server stapled (`None`: nothing), before `'secureConnect'`; once per full
+    /// handshake and per resumed TLS 1.3 one (with `None`), as Node. The bytes are not
+    /// checked: judging them is the handler's (it may `destroy()` the socket).
+    pub fn on_ocsp_response(&self, f: impl FnMut(&TlsSocket, Option<&[u8]>) + 'static) -> &Self {
+        self.handlers(|h| h.ocsp_response.push(Box::new(f)))
     }
 
     /// `'timeout'`: the socket was idle (no read, no write) for the time given to

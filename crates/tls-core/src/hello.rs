@@ -1,28 +1,54 @@
-//! Just enough of a ClientHello to see which protocol versions it offers.
+//! Just enough of a ClientHello for what rustls's `Acceptor` does not show: the
+//! protocol versions offered and whether an OCSP staple is asked for.
+
+/// What the first ClientHello of a flight says, as far as we read it.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Parsed {
+    /// `client_version`.
+    legacy: u16,
+    /// `supported_versions`, in order.
+    supported: Vec<u16>,
+    /// A `status_request` extension of type OCSP (Node's `info.OCSPRequest`).
+    pub(crate) ocsp_request: bool,
+}
 
 /// Whether `flight` starts with a ClientHello that offers nothing from TLS 1.2 on: its
 /// `client_version` is below 1.2 and it has no `supported_versions` listing 1.2 or 1.3.
 /// `false` when it cannot tell (not a ClientHello, or cut short).
 pub(crate) fn offers_only_old_versions(flight: &[u8]) -> bool {
-    parse(flight).is_some_and(|(legacy, supported)| {
-        legacy < 0x0303 && !supported.iter().any(|v| *v >= 0x0303)
-    })
+    parse(flight).is_some_and(|p| p.legacy < 0x0303 && !p.supported.iter().any(|v| *v >= 0x0303))
 }
 
-/// (client_version, supported_versions) of the first ClientHello in `flight`.
-fn parse(flight: &[u8]) -> Option<(u16, Vec<u16>)> {
+/// The handshake bytes at the start of `flight`: the payloads of its leading
+/// handshake records, joined (a ClientHello may span records).
+fn handshake_bytes(flight: &[u8]) -> Vec<u8> {
     let mut r = Reader(flight);
-    // record header: type 22 (handshake), version, length
-    if r.u8()? != 22 {
-        return None;
+    let mut out = Vec::new();
+    while let (Some(22), Some(_version), Some(len)) = (r.u8(), r.u16(), r.u16()) {
+        match r.take(usize::from(len)) {
+            Some(body) => out.extend_from_slice(body),
+            None => {
+                out.extend_from_slice(r.0); // the record so far
+                break;
+            }
+        }
     }
-    r.take(4)?;
+    out
+}
+
+/// The first ClientHello in `flight` (records as received).
+pub(crate) fn parse(flight: &[u8]) -> Option<Parsed> {
+    let bytes = handshake_bytes(flight);
+    let mut r = Reader(&bytes);
     // handshake header: type 1 (client_hello), 24-bit length
     if r.u8()? != 1 {
         return None;
     }
     r.take(3)?;
-    let legacy = r.u16()?;
+    let mut parsed = Parsed {
+        legacy: r.u16()?,
+        ..Parsed::default()
+    };
     r.take(32)?; // random
     let session_id = usize::from(r.u8()?);
     r.take(session_id)?;
@@ -30,23 +56,27 @@ fn parse(flight: &[u8]) -> Option<(u16, Vec<u16>)> {
     r.take(suites)?;
     let compression = usize::from(r.u8()?);
     r.take(compression)?;
-    let mut supported = Vec::new();
     let Some(len) = r.u16() else {
-        return Some((legacy, supported)); // no extensions at all
+        return Some(parsed); // no extensions at all
     };
     let mut exts = Reader(r.take(usize::from(len))?);
     while let (Some(kind), Some(len)) = (exts.u16(), exts.u16()) {
         let body = exts.take(usize::from(len))?;
-        if kind == 0x002b {
-            let mut list = Reader(body);
-            let n = usize::from(list.u8()?);
-            let mut versions = Reader(list.take(n)?);
-            while let Some(v) = versions.u16() {
-                supported.push(v);
+        match kind {
+            0x002b => {
+                let mut list = Reader(body);
+                let n = usize::from(list.u8()?);
+                let mut versions = Reader(list.take(n)?);
+                while let Some(v) = versions.u16() {
+                    parsed.supported.push(v);
+                }
             }
+            // status_request: status_type 1 is ocsp
+            0x0005 => parsed.ocsp_request = body.first() == Some(&1),
+            _ => {}
         }
     }
-    Some((legacy, supported))
+    Some(parsed)
 }
 
 struct Reader<'a>(&'a [u8]);
@@ -73,6 +103,11 @@ mod tests {
 
     /// A ClientHello record with `legacy` and, optionally, a supported_versions list.
     fn hello(legacy: u16, supported: &[u16]) -> Vec<u8> {
+        hello_with(legacy, supported, &[])
+    }
+
+    /// [`hello`] with `extra` extensions (raw) after supported_versions.
+    fn hello_with(legacy: u16, supported: &[u16], extra: &[u8]) -> Vec<u8> {
         let mut body = legacy.to_be_bytes().to_vec();
         body.extend([0u8; 32]);
         body.push(0); // session id
@@ -87,6 +122,7 @@ mod tests {
                 exts.extend(v.to_be_bytes());
             }
         }
+        exts.extend(extra);
         body.extend((exts.len() as u16).to_be_bytes());
         body.extend(exts);
         let mut hs = vec![1, 0, 0, body.len() as u8];
@@ -108,5 +144,29 @@ mod tests {
             assert!(!offers_only_old_versions(&whole[..cut]), "cut at {cut}");
         }
         assert!(!offers_only_old_versions(b"GET / HTTP/1.1\r\n"));
+    }
+
+    #[test]
+    fn sees_an_ocsp_request_even_across_records() {
+        // status_request: type ocsp, empty responder list and extensions
+        let status = [0x00, 0x05, 0x00, 0x05, 0x01, 0x00, 0x00, 0x00, 0x00];
+        let whole = hello_with(0x0303, &[0x0304], &status);
+        assert!(parse(&whole).unwrap().ocsp_request);
+        assert!(!parse(&hello(0x0303, &[0x0304])).unwrap().ocsp_request);
+        let other_type = [0x00, 0x05, 0x00, 0x05, 0x02, 0x00, 0x00, 0x00, 0x00];
+        assert!(
+            !parse(&hello_with(0x0303, &[], &other_type))
+                .unwrap()
+                .ocsp_request
+        );
+        // the same handshake message split over two records
+        let hs = &whole[5..];
+        let (a, b) = hs.split_at(20);
+        let mut split = vec![22, 3, 1, 0, a.len() as u8];
+        split.extend(a);
+        split.extend([22, 3, 1, 0, b.len() as u8]);
+        split.extend(b);
+        assert!(parse(&split).unwrap().ocsp_request);
+        assert!(parse(&split[..split.len() - 1]).is_none());
     }
 }

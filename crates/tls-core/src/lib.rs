@@ -55,6 +55,9 @@ pub struct ClientOptions {
     pub session_of: Option<Destination>,
     /// `ALPNProtocols` offered, in order (none by default).
     pub alpn: Vec<Vec<u8>>,
+    /// `requestOCSP`: raise [`Event::OcspResponse`] with what the server stapled
+    /// (default `false`; rustls asks every server for a staple either way).
+    pub request_ocsp: bool,
 }
 
 /// Where a client connection goes: the sessions it makes resume only there.
@@ -81,6 +84,7 @@ impl ClientOptions {
             port: 0,
             session_of: None,
             alpn: Vec::new(),
+            request_ocsp: false,
         }
     }
 }
@@ -111,6 +115,9 @@ pub struct ClientHello {
     pub servername: Option<String>,
     /// The ALPN protocols offered, in the client's order.
     pub alpn: Vec<Vec<u8>>,
+    /// The client asked for an OCSP staple (`status_request`): Node's
+    /// `info.OCSPRequest`. Answer with [`Connection::staple`] before deciding.
+    pub ocsp_request: bool,
 }
 
 /// The server side before its configuration is chosen.
@@ -168,6 +175,11 @@ pub enum Event {
     /// TLS 1.2 session): Node's `'session'` event. Later connections made with the same
     /// context offer it.
     Session,
+    /// Client side, with `request_ocsp`, before [`Event::Secure`] (or the verdict's
+    /// error): what the server stapled, `None` for nothing. Node's `'OCSPResponse'`:
+    /// raised once on a full handshake and on a resumed TLS 1.3 one (with `None`), not
+    /// on a resumed TLS 1.2 one. The bytes are not checked (as in Node).
+    OcspResponse(Option<Vec<u8>>),
     /// Decrypted application data.
     Data(Vec<u8>),
     /// The peer will send no more (close_notify, or a TCP FIN after the handshake):
@@ -230,7 +242,11 @@ pub struct Connection {
     /// old-protocol ClientHello apart when rustls refuses it.
     first_flight: Vec<u8>,
     /// Client side: sessions stored during the handshake, announced after `Secure`.
-    sessions_owed: u64,
+    sessions_owed: u32,
+    /// Client side: the server's certificate came with this staple (empty: none).
+    ocsp_response: Option<Vec<u8>>,
+    /// Server side, waiting for the decision: the OCSP response to staple.
+    staple: Option<Vec<u8>>,
 }
 
 impl Connection {
@@ -319,6 +335,8 @@ impl Connection {
             ended: false,
             first_flight: Vec::new(),
             sessions_owed: 0,
+            ocsp_response: None,
+            staple: None,
         };
         // Node buffers every write made before the handshake ends.
         if let Some(tls) = &mut conn.tls {
@@ -372,7 +390,6 @@ impl Connection {
         if self.tls.is_none() {
             return;
         }
-        let mut sessions = context::sessions_stored_on_this_thread();
         while !data.is_empty() && self.state != State::Closed {
             let Some(tls) = self.tls.as_mut() else {
                 return;
@@ -386,11 +403,10 @@ impl Connection {
                     return;
                 }
             }
-            let processed = tls.process_new_packets();
+            // The shared session store and verifier report what this call did.
+            let (processed, reports) = context::reports::collect(|| tls.process_new_packets());
             if !self.is_server() {
-                // The shared session store counts per thread what this call stored.
-                let now = context::sessions_stored_on_this_thread();
-                let stored = now.wrapping_sub(sessions);
+                let stored = reports.sessions_stored;
                 if self.state == State::Handshaking {
                     // Node emits 'session' after 'secureConnect' (a TLS 1.2 session is
                     // stored before the handshake is judged); a rejected one gets none.
@@ -400,7 +416,9 @@ impl Connection {
                         self.events.push_back(Event::Session);
                     }
                 }
-                sessions = now;
+                if reports.ocsp_response.is_some() {
+                    self.ocsp_response = reports.ocsp_response;
+                }
             }
             if let Err(e) = processed {
                 let err = self.map_error(e);
@@ -479,6 +497,8 @@ impl Connection {
                             .alpn()
                             .map(|list| list.map(<[u8]>::to_vec).collect())
                             .unwrap_or_default(),
+                        ocsp_request: hello::parse(&self.first_flight)
+                            .is_some_and(|p| p.ocsp_request),
                     };
                     self.hello = Some(Hello::Waiting(Box::new(accepted)));
                     self.held_in.extend_from_slice(data);
@@ -512,9 +532,16 @@ impl Connection {
         let Side::Server(options) = &self.side else {
             return;
         };
-        let config = match self
-            .context
-            .server_config_with_alpn(server_auth(options), &options.alpn)
+        let auth = server_auth(options);
+        let stapled = self.staple.take().and_then(|ocsp| {
+            let key = self.context.certificate_for(accepted.client_hello())?;
+            Some(
+                self.context
+                    .server_config_stapled(auth, &options.alpn, &key, ocsp),
+            )
+        });
+        let config = match stapled
+            .unwrap_or_else(|| self.context.server_config_with_alpn(auth, &options.alpn))
         {
             Ok(config) => config,
             Err(e) => {
@@ -534,6 +561,29 @@ impl Connection {
                 self.feed_records(&held);
             }
             Err((e, alert)) => self.fail_accepting(e, alert),
+        }
+    }
+
+    /// Server side, after [`Event::ClientHello`] and before [`Connection::decide`]: the
+    /// certificate chain (DER, leaf first, then the issuers found in `cert` and `ca`)
+    /// that `context` (`None`: the connection's own) would present to this client.
+    /// Node's `OCSPRequest` gets its first two as `certificate` and `issuer`.
+    pub fn server_certificate(&self, context: Option<&SecureContext>) -> Option<Vec<Vec<u8>>> {
+        let Some(Hello::Waiting(accepted)) = &self.hello else {
+            return None;
+        };
+        let key = context
+            .unwrap_or(&self.context)
+            .certificate_for(accepted.client_hello())?;
+        Some(key.cert.iter().map(|c| c.to_vec()).collect())
+    }
+
+    /// Server side, before [`Connection::decide`]: staple `response` (DER of an
+    /// OCSPResponse; not checked) to the certificate, Node's `OCSPRequest` answer. It
+    /// goes out only if the client asked ([`ClientHello::ocsp_request`]).
+    pub fn staple(&mut self, response: Vec<u8>) {
+        if matches!(self.hello, Some(Hello::Waiting(_))) {
+            self.staple = Some(response);
         }
     }
 
@@ -794,6 +844,17 @@ impl Connection {
         let chain = self.peer_certificates().to_vec();
         match &self.side {
             Side::Client(options) => {
+                if options.request_ocsp {
+                    // OpenSSL reports the status on every full handshake, and on a
+                    // resumed TLS 1.3 one (where no certificate, so no staple, came).
+                    let resumed = self.session_reused();
+                    let tls13 = self.tls.as_ref().and_then(|t| t.protocol_version())
+                        == Some(ProtocolVersion::TLSv1_3);
+                    if !resumed || tls13 {
+                        let staple = self.ocsp_response.take().filter(|r| !r.is_empty());
+                        self.events.push_back(Event::OcspResponse(staple));
+                    }
+                }
                 let mut verdict = self
                     .context
                     .verify_peer(&chain, now, Purpose::Server)

@@ -79,6 +79,10 @@ fn names(events: &[Event]) -> Vec<String> {
             Event::Data(d) => format!("data:{}", String::from_utf8_lossy(d)),
             Event::End => "end".to_string(),
             Event::ClientHello(h) => format!("clientHello:{:?}", h.servername),
+            Event::OcspResponse(r) => format!(
+                "ocspResponse:{}",
+                r.as_deref().map_or("none".into(), String::from_utf8_lossy)
+            ),
             Event::Error(e) => format!("error:{}", e.code()),
         })
         .collect()
@@ -611,4 +615,71 @@ fn alpn_lists_are_checked_and_the_wire_format_is_read() {
     let long = "x".repeat(256);
     assert!(context::alpn_protocols([long.as_str()]).is_err());
     assert!(context::alpn_protocols([""]).is_err());
+}
+
+/// One connection of the OCSP tests: the server pauses after the ClientHello and
+/// staples `staple` if the client asked (Node's `OCSPRequest` answered); returns the
+/// ClientHello the server saw and both sides' event names.
+fn ocsp_connection(
+    server_ctx: &SecureContext,
+    client_ctx: &SecureContext,
+    request_ocsp: bool,
+    staple: Option<&[u8]>,
+) -> (ClientHello, Pair) {
+    let mut options = ClientOptions::new("localhost");
+    options.request_ocsp = request_ocsp;
+    options.reject_unauthorized = false;
+    let client = Connection::client(client_ctx, options).unwrap();
+    let server_options = ServerOptions {
+        pause_after_hello: true,
+        ..ServerOptions::default()
+    };
+    let server = Connection::server(server_ctx, server_options, Instant::now()).unwrap();
+    let mut pair = Pair::new(client, server);
+    pair.drive();
+    let Some(Event::ClientHello(hello)) = pair.server_events.pop() else {
+        panic!("no ClientHello: {:?}", names(&pair.server_events));
+    };
+    let chain = pair.server.server_certificate(None).expect("a certificate");
+    assert_eq!(chain.len(), 1, "the spec's self-signed certificate alone");
+    if let Some(staple) = staple.filter(|_| hello.ocsp_request) {
+        pair.server.staple(staple.to_vec());
+    }
+    pair.server.decide(None);
+    pair.drive();
+    (hello, pair)
+}
+
+#[test]
+fn an_ocsp_staple_reaches_a_client_that_asked_once_per_full_handshake() {
+    for version in ["TLSv1.2", "TLSv1.3"] {
+        let server_ctx = ctx(SecureContextOptions::new()
+            .key(read("spec/server-key.pem"))
+            .cert(read("spec/server-cert.pem"))
+            .max_version(version));
+        let client_ctx = spec_client();
+        let (hello, pair) = ocsp_connection(&server_ctx, &client_ctx, true, Some(b"staple"));
+        assert!(hello.ocsp_request, "rustls asks for a staple");
+        let events = names(&pair.client_events);
+        assert_eq!(events[..2], ["ocspResponse:staple", "secure"], "{version}");
+        // resumed: TLS 1.3 reports "nothing stapled", TLS 1.2 reports nothing (OpenSSL)
+        let (_, pair) = ocsp_connection(&server_ctx, &client_ctx, true, Some(b"staple"));
+        assert!(pair.client.session_reused(), "{version}");
+        let events = names(&pair.client_events);
+        let expected: &[&str] = match version {
+            "TLSv1.3" => &["ocspResponse:none", "secure"],
+            _ => &["secure"],
+        };
+        assert_eq!(&events[..expected.len()], expected, "{version}");
+        // a client that did not ask hears nothing, though rustls asked and got it
+        let (_, pair) = ocsp_connection(&server_ctx, &spec_client(), false, Some(b"staple"));
+        assert_eq!(names(&pair.client_events)[0], "secure", "{version}");
+        // nothing stapled: the event says so
+        let (_, pair) = ocsp_connection(&server_ctx, &spec_client(), true, None);
+        assert_eq!(
+            names(&pair.client_events)[..2],
+            ["ocspResponse:none", "secure"],
+            "{version}"
+        );
+    }
 }

@@ -274,3 +274,172 @@ fn ocsp_request_comes_after_the_sni_decision_and_is_answered_later() {
     // the server is asked about `c` too), before secureConnect
     assert_eq!(*staples.borrow(), [Some(b"staple".to_vec()), None]);
 }
+
+/// A server without tickets (`SSL_OP_NO_TICKET`) at `version`, with an external session
+/// cache shared through `cache`: `newSession` stores (answered on the next turn, as a
+/// cache in another process would), `resumeSession` looks up. `log` gets each event.
+fn cached_server(
+    ev: &EventLoop,
+    version: &str,
+    cache: &Rc<RefCell<std::collections::HashMap<Vec<u8>, Vec<u8>>>>,
+    log: &Log,
+) -> (Server, u16) {
+    let context = create_secure_context(
+        &SecureContextOptions::new()
+            .key(read_fixture("leaf/p256-key.pem"))
+            .cert(read_fixture("leaf/p256-chain.pem"))
+            .secure_options(0x4000)
+            .max_version(version),
+    )
+    .unwrap();
+    let server = create_server(ev, ServerOptions::new().secure_context(context)).unwrap();
+    let (c, l) = (cache.clone(), log.clone());
+    let later: Rc<RefCell<Vec<node_tls::SessionDone>>> = Rc::default();
+    let pending = later.clone();
+    let remote = ev.remote();
+    server.on_new_session(move |id, data, done| {
+        l.borrow_mut().push("newSession".into());
+        c.borrow_mut().insert(id.to_vec(), data.to_vec());
+        pending.borrow_mut().push(done);
+        let _ = remote.wake();
+    });
+    ev.on_wake(move || {
+        for done in later.borrow_mut().drain(..) {
+            done.done();
+        }
+    });
+    let (c, l) = (cache.clone(), log.clone());
+    server.on_resume_session(move |id, reply| {
+        let found = c.borrow().get(id).cloned();
+        l.borrow_mut()
+            .push(format!("resumeSession:{}", found.is_some()));
+        match found {
+            Some(data) => reply.session(data),
+            None => reply.not_found(),
+        }
+    });
+    let l = log.clone();
+    server.sni_callback(move |_, reply| {
+        l.borrow_mut().push("SNICallback".into());
+        reply.default_context();
+    });
+    let l = log.clone();
+    server.on_secure_connection(move |s| {
+        l.borrow_mut()
+            .push(format!("secureConnection:{}", s.is_session_reused()));
+        // held, with the TLS 1.3 tickets, until the newSession callbacks
+        s.write(b"x");
+    });
+    let port = server.listen("127.0.0.1", 0).unwrap().port();
+    (server, port)
+}
+
+type Log = Rc<RefCell<Vec<String>>>;
+
+/// Two [`cached_server`]s sharing one cache: the servers, their ports, their logs.
+fn cached_pair(ev: &EventLoop, version: &str) -> ([Server; 2], [u16; 2], [Log; 2]) {
+    let cache = Rc::default();
+    let logs: [Log; 2] = Default::default();
+    let (a, port_a) = cached_server(ev, version, &cache, &logs[0]);
+    let (b, port_b) = cached_server(ev, version, &cache, &logs[1]);
+    ([a, b], [port_a, port_b], logs)
+}
+
+#[test]
+fn an_external_session_cache_lets_two_servers_resume_each_others_sessions() {
+    for version in ["TLSv1.2", "TLSv1.3"] {
+        let ev = EventLoop::new().unwrap();
+        let (_servers, [port_a, port_b], [log_a, log_b]) = cached_pair(&ev, version);
+        let client_ctx = create_secure_context(
+            &SecureContextOptions::new().ca(read_fixture("ca/root-cert.pem")),
+        )
+        .unwrap();
+        let go = |port: u16, from: Option<node_tls::Destination>| {
+            let sock = connect(
+                &ev,
+                ConnectOptions::new(port)
+                    .host("localhost")
+                    .secure_context(client_ctx.clone())
+                    .session_from(from),
+            )
+            .unwrap();
+            // (reused, the destination whose session it made), taken while open
+            let reused = Rc::new(RefCell::new(None));
+            let r = reused.clone();
+            sock.on_secure_connect(move |s| {
+                *r.borrow_mut() = Some((s.is_session_reused(), s.destination()));
+            });
+            sock.on_data(|s, _| s.end());
+            sock.on_error(|_, e| panic!("{e:?}"));
+            ev.run_until(|| !sock.is_open(), Duration::from_secs(10))
+                .unwrap();
+            let (reused, destination) = reused.borrow_mut().take().expect("secureConnect");
+            (destination, reused)
+        };
+        let (first, reused) = go(port_a, None);
+        assert!(!reused, "{version}");
+        let (_, reused) = go(port_b, first);
+        assert!(
+            reused,
+            "{version}: {:?} {:?}",
+            log_a.borrow(),
+            log_b.borrow()
+        );
+        let a = log_a.borrow();
+        let b = log_b.borrow();
+        // Node's order: resumeSession (its ClientHello parser) before SNICallback
+        assert_eq!(a[0], "resumeSession:false", "{version}: {a:?}");
+        assert_eq!(a[1], "SNICallback", "{version}: {a:?}");
+        assert!(a.contains(&"newSession".to_string()), "{version}: {a:?}");
+        assert_eq!(b[0], "resumeSession:true", "{version}: {b:?}");
+        assert!(b.contains(&"secureConnection:true".to_string()), "{b:?}");
+    }
+}
+
+#[test]
+fn nodes_client_resumes_on_a_second_server_through_the_external_cache() {
+    if !suite::have("node") {
+        return;
+    }
+    let script = r#"
+const tls = require('tls'), fs = require('fs');
+const [a, b, ca] = process.argv.slice(1);
+const reused = [];
+let session;
+const go = (port, then) => {
+  const s = tls.connect({ port: Number(port), host: 'localhost', ca: fs.readFileSync(ca), session });
+  s.on('session', (sess) => { session = sess; });
+  s.on('secureConnect', () => reused.push(s.isSessionReused()));
+  s.on('data', () => s.end());
+  s.on('error', (e) => console.log(JSON.stringify({ event: 'error', code: e.code })));
+  s.on('close', then);
+};
+go(a, () => go(b, () => console.log(JSON.stringify({ event: 'done', reused }))));
+"#;
+    for version in ["TLSv1.2", "TLSv1.3"] {
+        let ev = EventLoop::new().unwrap();
+        let (_servers, [port_a, port_b], [log_a, log_b]) = cached_pair(&ev, version);
+        let ca = suite::fixture("ca/root-cert.pem").display().to_string();
+        let mut node = suite::Proc::node(script, &[&port_a.to_string(), &port_b.to_string(), &ca]);
+        // our loop runs in slices; Node's line ends the test
+        let started = std::time::Instant::now();
+        let line = loop {
+            ev.run_until(|| false, Duration::from_millis(20)).unwrap();
+            if let Some(line) = node.line_within(Duration::ZERO) {
+                break line;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "{version}: no end"
+            );
+        };
+        assert_eq!(
+            line,
+            r#"{"event":"done","reused":[false,true]}"#,
+            "{version}: {:?} {:?}",
+            log_a.borrow(),
+            log_b.borrow()
+        );
+        assert!(log_b.borrow().contains(&"resumeSession:true".to_string()));
+    }
+}

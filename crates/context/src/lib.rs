@@ -215,7 +215,8 @@ impl Parts {
     }
 
     fn server_configs(&self) -> Result<ServerConfigs, String> {
-        let cache = rustls::server::ServerSessionMemoryCache::new(1024);
+        let cache: Arc<dyn rustls::server::StoresServerSessions> =
+            Arc::new(sessions::ServerStore::new(1024));
         let ticketer: Option<Arc<dyn rustls::server::ProducesTickets>> = match &self.tickets {
             None => None,
             Some(t) => Some(Arc::new(
@@ -412,6 +413,13 @@ impl SecureContext {
     /// root.
     pub fn complete_chain(&self, chain: &[CertificateDer<'_>]) -> Vec<CertificateDer<'static>> {
         self.inner.trust.complete_chain(chain)
+    }
+
+    /// Whether a server with this context issues session tickets (the default; not
+    /// with `SSL_OP_NO_TICKET`): else sessions resume by id (TLS 1.2) or by stateful
+    /// ticket (TLS 1.3), both through the session store.
+    pub fn issues_tickets(&self) -> bool {
+        self.inner.parts.tickets.is_some()
     }
 
     /// Whether this context holds a certificate and key of its own.

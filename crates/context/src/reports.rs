@@ -6,7 +6,9 @@
 //! context (that is how sessions resume), so they cannot hold per-connection state.
 //! Instead the connection opens a scope around each call into rustls with
 //! [`collect`]; whatever the callbacks report inside it is that connection's, and
-//! reports made outside any scope are dropped.
+//! reports made outside any scope are dropped. A scope can also carry an input: the
+//! session the application found for this connection (Node's `resumeSession`), which
+//! the server's session store then returns for that id.
 
 use std::cell::RefCell;
 
@@ -19,6 +21,12 @@ pub struct Reports {
     /// Client side: the server's certificate was presented, with this OCSP staple
     /// (`Some(empty)`: presented, nothing stapled).
     pub ocsp_response: Option<Vec<u8>>,
+    /// Server side: sessions stored, `(id, data)`: a TLS 1.2 session id or a TLS 1.3
+    /// stateful ticket, and the session's encoding (Node's `newSession`).
+    pub new_sessions: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Server side, an input: `(id, data)` the store returns when asked for `id`
+    /// (Node's `resumeSession` answer); taken when used.
+    pub offered_session: Option<(Vec<u8>, Vec<u8>)>,
 }
 
 thread_local! {
@@ -28,19 +36,20 @@ thread_local! {
 /// Runs `f` (a call into one connection's rustls state) and returns what the callbacks
 /// reported meanwhile. Scopes nest: an inner scope's reports are its own.
 pub fn collect<T>(f: impl FnOnce() -> T) -> (T, Reports) {
-    let outer = OPEN.with(|open| open.replace(Some(Reports::default())));
+    collect_with(Reports::default(), f)
+}
+
+/// [`collect`], the scope starting as `initial` (with an `offered_session`).
+pub fn collect_with<T>(initial: Reports, f: impl FnOnce() -> T) -> (T, Reports) {
+    let outer = OPEN.with(|open| open.replace(Some(initial)));
     let value = f();
     let reports = OPEN.with(|open| open.replace(outer)).unwrap_or_default();
     (value, reports)
 }
 
-/// Adds to the open scope's reports, if any.
-pub(crate) fn report(f: impl FnOnce(&mut Reports)) {
-    OPEN.with(|open| {
-        if let Some(reports) = open.borrow_mut().as_mut() {
-            f(reports);
-        }
-    });
+/// Adds to (or reads) the open scope's reports, if any.
+pub(crate) fn report<R>(f: impl FnOnce(&mut Reports) -> R) -> Option<R> {
+    OPEN.with(|open| open.borrow_mut().as_mut().map(f))
 }
 
 #[cfg(test)]
@@ -52,7 +61,7 @@ mod tests {
         report(|r| r.sessions_stored += 1); // outside any scope: dropped
         let ((), outer) = collect(|| {
             report(|r| r.sessions_stored += 1);
-            let ((), inner) = collect(|| report(|r| r.ocsp_response = Some(vec![1])));
+            let (_, inner) = collect(|| report(|r| r.ocsp_response = Some(vec![1])));
             assert_eq!(inner.ocsp_response, Some(vec![1]));
             assert_eq!(inner.sessions_stored, 0);
             report(|r| r.sessions_stored += 1);

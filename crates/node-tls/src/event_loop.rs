@@ -39,8 +39,11 @@ pub(crate) enum Emit {
     Drain(usize),
     Session(usize),
     Timeout(usize),
-    /// A server connection read its ClientHello (server, socket, SNI name).
-    ClientHello(usize, usize, Option<String>),
+    /// A server connection read its ClientHello (server, socket, SNI name, the session
+    /// id to ask `resumeSession` about; `None` once asked).
+    ClientHello(usize, usize, Option<String>, Option<Vec<u8>>),
+    /// A server connection stored a session (server, socket, id, data).
+    NewSession(usize, usize, Vec<u8>, Vec<u8>),
     /// Its context is chosen and the client asked for a staple: `OCSPRequest`
     /// (server, socket, the context chosen; `None`: the server's own).
     OcspRequest(usize, usize, Option<SecureContext>),
@@ -421,7 +424,13 @@ impl EventLoop {
                     let sock = TlsSocket::from_parts(weak, id);
                     self.call_socket(id, |h| &mut h.session, |f| f(&sock));
                 }
-                Emit::ClientHello(sid, id, servername) => self.sni(sid, id, servername),
+                Emit::ClientHello(sid, id, servername, None) => self.sni(sid, id, servername),
+                Emit::ClientHello(sid, id, servername, Some(session_id)) => {
+                    self.resume_session(sid, id, servername, session_id)
+                }
+                Emit::NewSession(sid, id, session_id, data) => {
+                    self.new_session(sid, id, &session_id, &data)
+                }
                 Emit::OcspRequest(sid, id, context) => self.ocsp_request(sid, id, context),
                 Emit::OcspResponse(id, staple) => {
                     let sock = TlsSocket::from_parts(weak, id);
@@ -512,43 +521,107 @@ impl EventLoop {
             crate::ocsp::chosen(&mut state, id, None);
             return;
         };
-        if let Some(mut callback) = server.sni_callback.take() {
+        if server.sni_callback.is_some() {
             drop(state);
-            callback(&name, crate::SniReply::new(self.weak(), id));
-            let mut state = self.shared.state.borrow_mut();
-            if let Some(server) = state.servers.get_mut(&sid) {
-                server.sni_callback.get_or_insert(callback);
-            }
+            let reply = crate::SniReply::new(self.weak(), id);
+            self.call_decider(sid, |s| &mut s.sni_callback, |f| f(&name, reply));
             return;
         }
         let chosen = crate::sni::find(&server.contexts, &name).cloned();
         crate::ocsp::chosen(&mut state, id, chosen);
     }
 
+    /// Calls the server's one decision handler that `pick` names (taken out while it
+    /// runs, so it may use the loop); `false` if the server has none.
+    fn call_decider<H: ?Sized>(
+        &self,
+        sid: usize,
+        pick: fn(&mut ServerState) -> &mut Option<Box<H>>,
+        call: impl FnOnce(&mut H),
+    ) -> bool {
+        let handler = self
+            .shared
+            .state
+            .borrow_mut()
+            .servers
+            .get_mut(&sid)
+            .and_then(|s| pick(s).take());
+        let Some(mut handler) = handler else {
+            return false;
+        };
+        call(&mut handler);
+        if let Some(server) = self.shared.state.borrow_mut().servers.get_mut(&sid) {
+            pick(server).get_or_insert(handler);
+        }
+        true
+    }
+
+    /// Node's `resumeSession(sessionId, cb)` for connection `id` of server `sid`, before
+    /// the SNI decision (as Node: its ClientHello parser runs first); without a
+    /// listener, straight on to SNI.
+    fn resume_session(
+        &self,
+        sid: usize,
+        id: usize,
+        servername: Option<String>,
+        session_id: Vec<u8>,
+    ) {
+        let reply = crate::ResumeReply::new(
+            self.weak(),
+            (sid, id),
+            session_id.clone(),
+            servername.clone(),
+        );
+        if !self.call_decider(sid, |s| &mut s.resume_handler, |f| f(&session_id, reply)) {
+            self.sni(sid, id, servername);
+        }
+    }
+
+    /// Node's `newSession(sessionId, sessionData, cb)` for connection `id` of server
+    /// `sid`; without a listener, done at once.
+    fn new_session(&self, sid: usize, id: usize, session_id: &[u8], data: &[u8]) {
+        let done = crate::SessionDone::new(self.weak(), id);
+        let mut unanswered = Some(done);
+        let called = self.call_decider(
+            sid,
+            |s| &mut s.new_session_handler,
+            |f| {
+                if let Some(done) = unanswered.take() {
+                    f(session_id, data, done);
+                }
+            },
+        );
+        if let (false, Some(done)) = (called, unanswered) {
+            done.done();
+        }
+    }
+
     /// Node's `OCSPRequest(certificate, issuer, cb)` for connection `id` of server
     /// `sid`, whose context is chosen: the certificate it would present, and its
     /// issuer if `cert` or `ca` holds it.
     fn ocsp_request(&self, sid: usize, id: usize, context: Option<SecureContext>) {
-        let mut state = self.shared.state.borrow_mut();
-        let chain = state
+        let chain = self
+            .shared
+            .state
+            .borrow()
             .sockets
             .get(&id)
             .and_then(|s| s.tls.server_certificate(context.as_ref()));
-        let handler = state
-            .servers
-            .get_mut(&sid)
-            .and_then(|s| s.ocsp_handler.take());
-        let (Some(chain), Some(mut handler)) = (chain, handler) else {
+        let Some(chain) = chain else {
             // No certificate fits this client: the handshake fails on its own.
+            let mut state = self.shared.state.borrow_mut();
             crate::sni::decide(&mut state, id, |tls| tls.decide(context.as_ref()));
             return;
         };
-        drop(state);
-        let reply = crate::OcspReply::new(self.weak(), id, context);
-        handler(&chain[0], chain.get(1).map(Vec::as_slice), reply);
-        let mut state = self.shared.state.borrow_mut();
-        if let Some(server) = state.servers.get_mut(&sid) {
-            server.ocsp_handler.get_or_insert(handler);
+        let reply = crate::OcspReply::new(self.weak(), id, context.clone());
+        let issuer = chain.get(1).map(Vec::as_slice);
+        if !self.call_decider(
+            sid,
+            |s| &mut s.ocsp_handler,
+            |f| f(&chain[0], issuer, reply),
+        ) {
+            let mut state = self.shared.state.borrow_mut();
+            crate::sni::decide(&mut state, id, |tls| tls.decide(context.as_ref()));
         }
     }
 

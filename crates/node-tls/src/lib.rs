@@ -31,6 +31,7 @@ mod events;
 mod ocsp;
 mod resolve;
 mod server;
+mod sessions;
 mod sni;
 mod socket;
 mod stream;
@@ -46,6 +47,7 @@ pub use events::EventName;
 pub use ocsp::OcspReply;
 pub use resolve::Lookup;
 pub use server::{Server, ServerAddress};
+pub use sessions::{ResumeReply, SessionDone};
 pub use sni::SniReply;
 pub use socket::{TlsSocket, HIGH_WATER_MARK};
 pub use tls_core::{Cipher, Destination};
@@ -193,6 +195,8 @@ pub fn create_server(ev: &EventLoop, options: ServerOptions) -> Result<Server, E
             contexts: Vec::new(),
             sni_callback: None,
             ocsp_handler: None,
+            new_session_handler: None,
+            resume_handler: None,
         },
     );
     Ok(Server::from_parts(shared, id))

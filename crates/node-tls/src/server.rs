@@ -50,10 +50,16 @@ pub(crate) struct ServerState {
     pub(crate) sni_callback: Option<Box<SniHandler>>,
     /// The `'OCSPRequest'` listener.
     pub(crate) ocsp_handler: Option<Box<OcspHandler>>,
+    /// The `'newSession'` listener.
+    pub(crate) new_session_handler: Option<Box<NewSessionHandler>>,
+    /// The `'resumeSession'` listener.
+    pub(crate) resume_handler: Option<Box<ResumeHandler>>,
 }
 
 type SniHandler = dyn FnMut(&str, crate::SniReply);
 type OcspHandler = dyn FnMut(&[u8], Option<&[u8]>, crate::OcspReply);
+type NewSessionHandler = dyn FnMut(&[u8], &[u8], crate::SessionDone);
+type ResumeHandler = dyn FnMut(&[u8], crate::ResumeReply);
 
 /// How long a server whose `accept` failed (out of file descriptors) waits to retry.
 const ACCEPT_BACKOFF: std::time::Duration = std::time::Duration::from_millis(50);
@@ -286,6 +292,39 @@ impl Server {
         self.with((), |state, id| {
             let server = state.servers.get_mut(&id).expect("checked by with");
             server.sni_callback = Some(Box::new(f));
+            server.options.pause_after_hello = true;
+        });
+        self
+    }
+
+    /// `'newSession'`: a session was stored by id, `(sessionId, sessionData, done)`: a
+    /// TLS 1.2 session (with tickets off, or for a client that takes none) or a TLS
+    /// 1.3 stateful ticket (tickets off: `SSL_OP_NO_TICKET`). `sessionData` is
+    /// self-contained bytes (rustls's encoding of the session) that any server of this
+    /// library version can resume through `'resumeSession'`, in any process. Until
+    /// `done.done()`, the connection sends nothing and raises nothing more, as Node.
+    /// Set it before connections arrive; one listener (a second replaces the first).
+    pub fn on_new_session(
+        &self,
+        f: impl FnMut(&[u8], &[u8], crate::SessionDone) + 'static,
+    ) -> &Self {
+        self.with((), |state, id| {
+            let server = state.servers.get_mut(&id).expect("checked by with");
+            server.new_session_handler = Some(Box::new(f));
+            server.options.new_session_events = true;
+        });
+        self
+    }
+
+    /// `'resumeSession'`: `(sessionId, reply)` for a client offering a session by id
+    /// (a TLS 1.2 session id without a ticket, or, with tickets off, a TLS 1.3 PSK
+    /// identity; a TLS 1.3 client's random legacy id too, as in Node), before the SNI
+    /// decision; answer now or later with [`crate::ResumeReply::session`] (data from
+    /// a `'newSession'`), [`crate::ResumeReply::not_found`] or an error. One listener.
+    pub fn on_resume_session(&self, f: impl FnMut(&[u8], crate::ResumeReply) + 'static) -> &Self {
+        self.with((), |state, id| {
+            let server = state.servers.get_mut(&id).expect("checked by with");
+            server.resume_handler = Some(Box::new(f));
             server.options.pause_after_hello = true;
         });
         self

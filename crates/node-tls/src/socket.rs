@@ -171,13 +171,19 @@ impl SocketState {
                 }
                 tls_core::Event::Session => queue.push_back(Emit::Session(id)),
                 tls_core::Event::End => queue.push_back(Emit::End(id)),
+                tls_core::Event::NewSession { id: session, data } => {
+                    if let Some(sid) = self.server {
+                        queue.push_back(Emit::NewSession(sid, id, session, data));
+                    }
+                }
                 tls_core::Event::OcspResponse(staple) => {
                     queue.push_back(Emit::OcspResponse(id, staple));
                 }
                 tls_core::Event::ClientHello(hello) => {
                     self.ocsp_request = hello.ocsp_request;
                     if let Some(sid) = self.server {
-                        queue.push_back(Emit::ClientHello(sid, id, hello.servername));
+                        let hello = Emit::ClientHello(sid, id, hello.servername, hello.session_id);
+                        queue.push_back(hello);
                     }
                 }
                 tls_core::Event::Error(e) => self.push_error(id, e.into(), queue),

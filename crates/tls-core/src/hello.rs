@@ -1,5 +1,6 @@
 //! Just enough of a ClientHello for what rustls's `Acceptor` does not show: the
-//! protocol versions offered and whether an OCSP staple is asked for.
+//! protocol versions offered, whether an OCSP staple is asked for, and the sessions
+//! offered (TLS 1.2 session id and ticket, TLS 1.3 PSK identities).
 
 /// What the first ClientHello of a flight says, as far as we read it.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -10,6 +11,12 @@ pub(crate) struct Parsed {
     supported: Vec<u16>,
     /// A `status_request` extension of type OCSP (Node's `info.OCSPRequest`).
     pub(crate) ocsp_request: bool,
+    /// `legacy_session_id` (a TLS 1.3 client sends 32 random bytes here).
+    pub(crate) session_id: Vec<u8>,
+    /// The `session_ticket` extension: `None` absent, else whether it holds a ticket.
+    pub(crate) session_ticket: Option<bool>,
+    /// The identities of a `pre_shared_key` extension, in order.
+    pub(crate) psk_identities: Vec<Vec<u8>>,
 }
 
 /// Whether `flight` starts with a ClientHello that offers nothing from TLS 1.2 on: its
@@ -51,7 +58,7 @@ pub(crate) fn parse(flight: &[u8]) -> Option<Parsed> {
     };
     r.take(32)?; // random
     let session_id = usize::from(r.u8()?);
-    r.take(session_id)?;
+    parsed.session_id = r.take(session_id)?.to_vec();
     let suites = usize::from(r.u16()?);
     r.take(suites)?;
     let compression = usize::from(r.u8()?);
@@ -73,6 +80,20 @@ pub(crate) fn parse(flight: &[u8]) -> Option<Parsed> {
             }
             // status_request: status_type 1 is ocsp
             0x0005 => parsed.ocsp_request = body.first() == Some(&1),
+            0x0023 => parsed.session_ticket = Some(!body.is_empty()),
+            0x0029 => {
+                // pre_shared_key: identities<7..2^16-1>, each identity<1..2^16-1> and
+                // a 4-byte obfuscated age; the binders follow
+                let mut psk = Reader(body);
+                let len = usize::from(psk.u16()?);
+                let mut ids = Reader(psk.take(len)?);
+                while let Some(n) = ids.u16() {
+                    parsed
+                        .psk_identities
+                        .push(ids.take(usize::from(n))?.to_vec());
+                    ids.take(4)?;
+                }
+            }
             _ => {}
         }
     }
@@ -168,5 +189,29 @@ mod tests {
         split.extend(b);
         assert!(parse(&split).unwrap().ocsp_request);
         assert!(parse(&split[..split.len() - 1]).is_none());
+    }
+
+    #[test]
+    fn reads_the_sessions_offered() {
+        // session_ticket with a 3-byte ticket; pre_shared_key with identities "ab" and
+        // "cde" (each with a 4-byte age), then binders (not read)
+        let mut exts = vec![0x00, 0x23, 0x00, 0x03, 1, 2, 3];
+        let ids = [
+            0, 2, b'a', b'b', 0, 0, 0, 0, 0, 3, b'c', b'd', b'e', 0, 0, 0, 0,
+        ];
+        let binders = [0, 2, 1, 0];
+        let len = 2 + ids.len() + binders.len();
+        exts.extend([0x00, 0x29, 0, len as u8, 0, ids.len() as u8]);
+        exts.extend(ids);
+        exts.extend(binders);
+        let parsed = parse(&hello_with(0x0303, &[0x0304], &exts)).unwrap();
+        assert_eq!(parsed.session_ticket, Some(true));
+        assert_eq!(parsed.psk_identities, [b"ab".to_vec(), b"cde".to_vec()]);
+        assert!(parsed.session_id.is_empty());
+        let empty_ticket = [0x00, 0x23, 0x00, 0x00];
+        let parsed = parse(&hello_with(0x0303, &[], &empty_ticket)).unwrap();
+        assert_eq!(parsed.session_ticket, Some(false));
+        assert!(parsed.psk_identities.is_empty());
+        assert_eq!(parse(&hello(0x0303, &[])).unwrap().session_ticket, None);
     }
 }

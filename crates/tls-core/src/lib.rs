@@ -106,6 +106,9 @@ pub struct ServerOptions {
     /// [`Connection::decide`] (SNI contexts, `SNICallback`). Off: the connection's own
     /// context answers at once.
     pub pause_after_hello: bool,
+    /// Raise [`Event::NewSession`] for each session stored by id (Node's `newSession`
+    /// listener) and hold the connection until [`Connection::new_session_done`].
+    pub new_session_events: bool,
 }
 
 /// What a ClientHello asked, for the server's decision.
@@ -118,6 +121,11 @@ pub struct ClientHello {
     /// The client asked for an OCSP staple (`status_request`): Node's
     /// `info.OCSPRequest`. Answer with [`Connection::staple`] before deciding.
     pub ocsp_request: bool,
+    /// The session id an external cache is asked about (Node's `resumeSession`): a
+    /// TLS 1.3 PSK identity when this server keeps sessions by id (no tickets), else
+    /// the `legacy_session_id` unless the client offers a ticket. Answer with
+    /// [`Connection::resume_with`] before deciding.
+    pub session_id: Option<Vec<u8>>,
 }
 
 /// The server side before its configuration is chosen.
@@ -149,6 +157,7 @@ impl Default for ServerOptions {
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
             alpn: Vec::new(),
             pause_after_hello: false,
+            new_session_events: false,
         }
     }
 }
@@ -180,6 +189,17 @@ pub enum Event {
     /// raised once on a full handshake and on a resumed TLS 1.3 one (with `None`), not
     /// on a resumed TLS 1.2 one. The bytes are not checked (as in Node).
     OcspResponse(Option<Vec<u8>>),
+    /// Server side, with `new_session_events`: a session was stored under `id` (a TLS
+    /// 1.2 session id, or a TLS 1.3 stateful ticket); `data` is the session, bytes that
+    /// [`Connection::resume_with`] takes back, in this process or another. Node's
+    /// `newSession`: nothing more is sent, and no later event comes, until
+    /// [`Connection::new_session_done`].
+    NewSession {
+        /// The session id.
+        id: Vec<u8>,
+        /// The session.
+        data: Vec<u8>,
+    },
     /// Decrypted application data.
     Data(Vec<u8>),
     /// The peer will send no more (close_notify, or a TCP FIN after the handshake):
@@ -247,6 +267,13 @@ pub struct Connection {
     ocsp_response: Option<Vec<u8>>,
     /// Server side, waiting for the decision: the OCSP response to staple.
     staple: Option<Vec<u8>>,
+    /// Server side: what the ClientHello offered, while the decision waits.
+    offered: Option<hello::Parsed>,
+    /// Server side, waiting for the decision: `(id, data)` to resume.
+    resume: Option<(Vec<u8>, Vec<u8>)>,
+    /// Server side: `newSession` events not yet answered; while any is, nothing is sent
+    /// and only `NewSession` events come out.
+    sessions_unanswered: u32,
 }
 
 impl Connection {
@@ -337,6 +364,9 @@ impl Connection {
             sessions_owed: 0,
             ocsp_response: None,
             staple: None,
+            offered: None,
+            resume: None,
+            sessions_unanswered: 0,
         };
         // Node buffers every write made before the handshake ends.
         if let Some(tls) = &mut conn.tls {
@@ -420,6 +450,7 @@ impl Connection {
                     self.ocsp_response = reports.ocsp_response;
                 }
             }
+            let new_sessions = self.new_sessions(reports.new_sessions);
             if let Err(e) = processed {
                 let err = self.map_error(e);
                 // Data decrypted before the failure still belongs to the application.
@@ -437,8 +468,56 @@ impl Connection {
                 self.fail(err);
                 return;
             }
+            // Node reports a TLS 1.2 session before the handshake is done, a TLS 1.3
+            // ticket's after.
+            let tls13 = self.protocol_is_tls13();
+            if !tls13 {
+                self.push_new_sessions(&new_sessions);
+            }
             self.after_packets();
+            if tls13 {
+                self.push_new_sessions(&new_sessions);
+            }
         }
+    }
+
+    fn protocol_is_tls13(&self) -> bool {
+        self.tls.as_ref().and_then(|t| t.protocol_version()) == Some(ProtocolVersion::TLSv1_3)
+    }
+
+    /// The sessions stored that become `NewSession` events: none without a listener,
+    /// and none for a TLS 1.2 client that also got a ticket (OpenSSL then sends no
+    /// session id, so Node reports nothing).
+    fn new_sessions(&self, stored: Vec<(Vec<u8>, Vec<u8>)>) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let Side::Server(options) = &self.side else {
+            return Vec::new();
+        };
+        let ticketed = !self.protocol_is_tls13()
+            && self.context.issues_tickets()
+            && self
+                .offered
+                .as_ref()
+                .is_some_and(|o| o.session_ticket.is_some());
+        if !options.new_session_events || ticketed {
+            return Vec::new();
+        }
+        stored
+    }
+
+    fn push_new_sessions(&mut self, sessions: &[(Vec<u8>, Vec<u8>)]) {
+        for (id, data) in sessions {
+            self.sessions_unanswered += 1;
+            self.events.push_back(Event::NewSession {
+                id: id.clone(),
+                data: data.clone(),
+            });
+        }
+    }
+
+    /// Server side: Node's `newSession` callback was called for one
+    /// [`Event::NewSession`]; once all are, the connection goes on.
+    pub fn new_session_done(&mut self) {
+        self.sessions_unanswered = self.sessions_unanswered.saturating_sub(1);
     }
 
     /// Our error for what rustls reported.
@@ -491,15 +570,27 @@ impl Connection {
                 Ok(None) => {}
                 Ok(Some(accepted)) => {
                     let hello = accepted.client_hello();
+                    let offered = hello::parse(&self.first_flight).unwrap_or_default();
+                    let session_id = if !offered.psk_identities.is_empty()
+                        && !self.context.issues_tickets()
+                    {
+                        offered.psk_identities.first().cloned()
+                    } else if offered.session_ticket != Some(true) && !offered.session_id.is_empty()
+                    {
+                        Some(offered.session_id.clone())
+                    } else {
+                        None
+                    };
                     let info = ClientHello {
                         servername: hello.server_name().map(str::to_string),
                         alpn: hello
                             .alpn()
                             .map(|list| list.map(<[u8]>::to_vec).collect())
                             .unwrap_or_default(),
-                        ocsp_request: hello::parse(&self.first_flight)
-                            .is_some_and(|p| p.ocsp_request),
+                        ocsp_request: offered.ocsp_request,
+                        session_id,
                     };
+                    self.offered = Some(offered);
                     self.hello = Some(Hello::Waiting(Box::new(accepted)));
                     self.held_in.extend_from_slice(data);
                     let pause = matches!(&self.side, Side::Server(o) if o.pause_after_hello);
@@ -549,7 +640,15 @@ impl Connection {
                 return;
             }
         };
-        match accepted.into_connection(config) {
+        // The session the application found (`resumeSession`) is the store's answer
+        // for its id while rustls reads the ClientHello.
+        let offered = context::reports::Reports {
+            offered_session: self.resume.take(),
+            ..Default::default()
+        };
+        let (accepted, _) =
+            context::reports::collect_with(offered, || accepted.into_connection(config));
+        match accepted {
             Ok(mut conn) => {
                 conn.set_buffer_limit(None);
                 if !self.held_out.is_empty() {
@@ -576,6 +675,16 @@ impl Connection {
             .unwrap_or(&self.context)
             .certificate_for(accepted.client_hello())?;
         Some(key.cert.iter().map(|c| c.to_vec()).collect())
+    }
+
+    /// Server side, before [`Connection::decide`]: resume the session `data` (what an
+    /// [`Event::NewSession`] gave, here or in another process) if the client offered
+    /// its id ([`ClientHello::session_id`]) and rustls finds it fit (same protocol
+    /// version, suite and server name, not expired); else a full handshake follows.
+    pub fn resume_with(&mut self, id: Vec<u8>, data: Vec<u8>) {
+        if matches!(self.hello, Some(Hello::Waiting(_))) {
+            self.resume = Some((id, data));
+        }
     }
 
     /// Server side, before [`Connection::decide`]: staple `response` (DER of an
@@ -687,12 +796,22 @@ impl Connection {
 
     /// The next event, if any.
     pub fn poll_event(&mut self) -> Option<Event> {
+        // Node: nothing after a `newSession` until its callback (what came before it,
+        // e.g. a TLS 1.3 `secureConnection`, still comes out).
+        let waiting = self.sessions_unanswered > 0
+            && !self
+                .events
+                .iter()
+                .any(|e| matches!(e, Event::NewSession { .. }));
+        if waiting {
+            return None;
+        }
         self.events.pop_front()
     }
 
     /// Appends the bytes to send to `out`; returns how many.
     pub fn poll_transmit(&mut self, out: &mut Vec<u8>) -> usize {
-        if self.discard_output {
+        if self.discard_output || (self.sessions_unanswered > 0 && !self.is_closed()) {
             return 0;
         }
         let before = out.len();

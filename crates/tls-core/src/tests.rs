@@ -79,6 +79,7 @@ fn names(events: &[Event]) -> Vec<String> {
             Event::Data(d) => format!("data:{}", String::from_utf8_lossy(d)),
             Event::End => "end".to_string(),
             Event::ClientHello(h) => format!("clientHello:{:?}", h.servername),
+            Event::NewSession { id, .. } => format!("newSession:{}", id.len()),
             Event::OcspResponse(r) => format!(
                 "ocspResponse:{}",
                 r.as_deref().map_or("none".into(), String::from_utf8_lossy)
@@ -681,5 +682,119 @@ fn an_ocsp_staple_reaches_a_client_that_asked_once_per_full_handshake() {
             ["ocspResponse:none", "secure"],
             "{version}"
         );
+    }
+}
+
+/// A server context without tickets (`SSL_OP_NO_TICKET`): sessions are kept by id.
+fn stateful_server(version: &str) -> SecureContext {
+    ctx(SecureContextOptions::new()
+        .key(read("spec/server-key.pem"))
+        .cert(read("spec/server-cert.pem"))
+        .secure_options(0x4000)
+        .max_version(version))
+}
+
+#[test]
+fn an_external_session_cache_resumes_across_servers_and_holds_until_answered() {
+    for version in ["TLSv1.2", "TLSv1.3"] {
+        let client_ctx = spec_client();
+        let options = ServerOptions {
+            pause_after_hello: true,
+            new_session_events: true,
+            ..ServerOptions::default()
+        };
+        // first server: a full handshake; the session is handed out (Node's newSession)
+        let mut pair = Pair::new(
+            client_for(&client_ctx, "localhost", None, 0),
+            Connection::server(&stateful_server(version), options.clone(), Instant::now()).unwrap(),
+        );
+        pair.drive();
+        let Some(Event::ClientHello(hello)) = pair.server_events.pop() else {
+            panic!("{version}: no ClientHello");
+        };
+        // a fresh client still sends a random legacy id (TLS 1.3 middlebox mode), which
+        // Node asks its cache about too
+        assert_eq!(hello.session_id.map(|id| id.len()), Some(32), "{version}");
+        pair.server.decide(None);
+        pair.drive();
+        let mut stored = Vec::new();
+        while let Some(pos) = pair
+            .server_events
+            .iter()
+            .position(|e| matches!(e, Event::NewSession { .. }))
+        {
+            let Event::NewSession { id, data } = pair.server_events.remove(pos) else {
+                unreachable!()
+            };
+            stored.push((id, data));
+        }
+        assert!(
+            !stored.is_empty(),
+            "{version}: {:?}",
+            names(&pair.server_events)
+        );
+        if version == "TLSv1.2" {
+            // nothing moves until the callback: the client's handshake is not done
+            assert!(!names(&pair.client_events).contains(&"secure".to_string()));
+            assert!(!names(&pair.server_events).contains(&"secure".to_string()));
+        }
+        pair.client.write(b"ping");
+        pair.drive();
+        assert!(!names(&pair.server_events)
+            .iter()
+            .any(|e| e.starts_with("data")));
+        for _ in &stored {
+            pair.server.new_session_done();
+        }
+        pair.drive();
+        assert!(
+            names(&pair.client_events).contains(&"secure".to_string()),
+            "{version}: {:?}",
+            names(&pair.client_events)
+        );
+        assert!(names(&pair.server_events).contains(&"data:ping".to_string()));
+        // a second server (its own store) resumes it from the external cache
+        let mut pair = Pair::new(
+            client_for(&client_ctx, "localhost", None, 0),
+            Connection::server(&stateful_server(version), options, Instant::now()).unwrap(),
+        );
+        pair.drive();
+        let Some(Event::ClientHello(hello)) = pair.server_events.pop() else {
+            panic!("{version}: no ClientHello");
+        };
+        let offered = hello.session_id.expect("a session offered");
+        let (id, data) = stored
+            .iter()
+            .find(|(id, _)| *id == offered)
+            .expect("the offered id is one handed out")
+            .clone();
+        pair.server.resume_with(id, data);
+        pair.server.decide(None);
+        pair.drive();
+        assert!(pair.server.session_reused(), "{version}");
+        assert!(pair.client.session_reused(), "{version}");
+        // bytes from elsewhere: a full handshake, no error
+        let mut pair = Pair::new(
+            client_for(&client_ctx, "localhost", None, 0),
+            Connection::server(
+                &stateful_server(version),
+                ServerOptions {
+                    pause_after_hello: true,
+                    ..ServerOptions::default()
+                },
+                Instant::now(),
+            )
+            .unwrap(),
+        );
+        pair.drive();
+        let Some(Event::ClientHello(hello)) = pair.server_events.pop() else {
+            panic!("{version}: no ClientHello");
+        };
+        pair.server
+            .resume_with(hello.session_id.unwrap_or_default(), b"garbage".to_vec());
+        pair.server.decide(None);
+        pair.drive();
+        assert!(!pair.server.session_reused(), "{version}");
+        assert_eq!(names(&pair.client_events)[0], "secure", "{version}");
     }
 }

@@ -12,9 +12,9 @@
 use context::{create_secure_context, SecureContext, SecureContextOptions};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::time::Instant;
+
 use suite::{fixture, have, read_fixture};
-use tls_core::{ClientOptions, Connection, Error, Event, ServerOptions};
+use tls_core::{ClientOptions, Connection, Error, Event, Now, ServerOptions};
 
 /// Cases where our verdict differs from Node's on purpose: (case, side, why).
 /// Side is "server" (the chain judged as a server's) or "client".
@@ -134,8 +134,8 @@ fn ours_as_server(case: &Case) -> String {
     };
     let mut options = ClientOptions::new("127.0.0.1");
     options.reject_unauthorized = false;
-    let c = Connection::client(&client, options).unwrap();
-    let s = Connection::server(&server, ServerOptions::default(), Instant::now()).unwrap();
+    let c = Connection::client(&client, options, Now::system()).unwrap();
+    let s = Connection::server(&server, ServerOptions::default(), Now::system()).unwrap();
     let (mut c, _s) = handshake(c, s);
     if let Some(f) = failure(&mut c) {
         return f;
@@ -162,12 +162,12 @@ fn ours_as_client(case: &Case) -> String {
     };
     let mut options = ClientOptions::new("localhost");
     options.reject_unauthorized = false;
-    let c = Connection::client(&client, options).unwrap();
+    let c = Connection::client(&client, options, Now::system()).unwrap();
     let server_options = ServerOptions {
         request_cert: true,
         ..ServerOptions::default()
     };
-    let s = Connection::server(&server, server_options, Instant::now()).unwrap();
+    let s = Connection::server(&server, server_options, Now::system()).unwrap();
     let (_c, mut s) = handshake(c, s);
     if let Some(f) = failure(&mut s) {
         return f;

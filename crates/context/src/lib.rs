@@ -203,12 +203,15 @@ impl Parts {
     }
 
     fn client_config(&self) -> Result<ClientConfig, ContextError> {
-        let mut config = ClientConfig::builder_with_provider(self.provider.clone())
-            .with_protocol_versions(&self.versions)
-            .map_err(|e| ContextError::with_source("ciphers", "no usable protocol version", e))?
-            .dangerous()
-            .with_custom_certificate_verifier(self.verifier(ClientAuth::None))
-            .with_client_cert_resolver(self.credentials.clone());
+        let mut config = ClientConfig::builder_with_details(
+            self.provider.clone(),
+            Arc::new(reports::ScopedClock),
+        )
+        .with_protocol_versions(&self.versions)
+        .map_err(|e| ContextError::with_source("ciphers", "no usable protocol version", e))?
+        .dangerous()
+        .with_custom_certificate_verifier(self.verifier(ClientAuth::None))
+        .with_client_cert_resolver(self.credentials.clone());
         config.resumption =
             rustls::client::Resumption::store(Arc::new(sessions::CountingStore::new(256)));
         Ok(config)
@@ -240,14 +243,17 @@ impl Parts {
     }
 
     fn server_config(&self, auth: ClientAuth) -> Result<ServerConfig, ContextError> {
-        let mut config = ServerConfig::builder_with_provider(self.provider.clone())
-            .with_protocol_versions(&self.versions)
-            .map_err(|e| ContextError::with_source("ciphers", "no usable protocol version", e))?
-            .with_client_cert_verifier(self.verifier(auth))
-            .with_cert_resolver(Arc::new(ServerCertResolver {
-                credentials: self.credentials.clone(),
-                suites: self.provider.cipher_suites.clone(),
-            }));
+        let mut config = ServerConfig::builder_with_details(
+            self.provider.clone(),
+            Arc::new(reports::ScopedClock),
+        )
+        .with_protocol_versions(&self.versions)
+        .map_err(|e| ContextError::with_source("ciphers", "no usable protocol version", e))?
+        .with_client_cert_verifier(self.verifier(auth))
+        .with_cert_resolver(Arc::new(ServerCertResolver {
+            credentials: self.credentials.clone(),
+            suites: self.provider.cipher_suites.clone(),
+        }));
         config.ignore_client_order = self.honor_cipher_order;
         Ok(config)
     }

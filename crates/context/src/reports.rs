@@ -6,10 +6,13 @@
 //! context (that is how sessions resume), so they cannot hold per-connection state.
 //! Instead the connection opens a scope around each call into rustls with
 //! [`collect`]; whatever the callbacks report inside it is that connection's, and
-//! reports made outside any scope are dropped. A scope can also carry an input: the
-//! session the application found for this connection (Node's `resumeSession`), which
-//! the server's session store then returns for that id.
+//! reports made outside any scope are dropped. A scope also carries inputs: the
+//! connection's clock (every time rustls, the ticketer or the session stores read is
+//! the scope's, so an engine can run on a virtual clock), and the session the
+//! application found for this connection (Node's `resumeSession`), which the server's
+//! session store then returns for that id.
 
+use rustls::pki_types::UnixTime;
 use std::cell::RefCell;
 
 /// What one call into rustls reported.
@@ -27,6 +30,25 @@ pub struct Reports {
     /// Server side, an input: `(id, data)` the store returns when asked for `id`
     /// (Node's `resumeSession` answer); taken when used.
     pub offered_session: Option<(Vec<u8>, Vec<u8>)>,
+    /// An input: the time it is for this call (outside any scope, or without it,
+    /// the system clock).
+    pub now: Option<UnixTime>,
+}
+
+/// The open scope's time, else the system clock: what this crate's configs (rustls's
+/// `TimeProvider`) and ticketer read.
+pub(crate) fn now() -> UnixTime {
+    report(|r| r.now).flatten().unwrap_or_else(UnixTime::now)
+}
+
+/// rustls's clock for our configs: [`now`].
+#[derive(Debug)]
+pub(crate) struct ScopedClock;
+
+impl rustls::time_provider::TimeProvider for ScopedClock {
+    fn current_time(&self) -> Option<UnixTime> {
+        Some(now())
+    }
 }
 
 thread_local! {

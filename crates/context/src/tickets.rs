@@ -12,7 +12,6 @@ use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use ring::hkdf;
 use ring::rand::{SecureRandom, SystemRandom};
 use rustls::server::ProducesTickets;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Node's default `sessionTimeout`: 300 seconds.
 pub(crate) const DEFAULT_SESSION_TIMEOUT: u32 = 300;
@@ -64,10 +63,9 @@ impl Ticketer {
         })
     }
 
+    /// The connection's clock (see [`crate::reports`]).
     fn now() -> u64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs())
+        crate::reports::now().as_secs()
     }
 }
 

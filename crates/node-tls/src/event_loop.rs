@@ -873,7 +873,9 @@ fn socket_io(state: &mut State, id: usize, readable: bool, writable: bool) -> Op
                 }
                 Ok(n) => {
                     s.bytes_read += n as u64;
-                    touch(s, id, timers, Instant::now());
+                    let now = tls_core::Now::system();
+                    touch(s, id, timers, now.instant);
+                    s.tls.set_now(now);
                     s.tls.feed(&read_buf[..n]);
                     // Counts what was decrypted (`pending`) before the next read.
                     s.collect_events(id, queue);

@@ -331,7 +331,7 @@ pub fn connect(ev: &EventLoop, options: ConnectOptions) -> Result<TlsSocket, Err
     tls_options.reject_unauthorized = options.reject_unauthorized.unwrap_or_else(|| {
         std::env::var("NODE_TLS_REJECT_UNAUTHORIZED").map_or(true, |v| v != "0")
     });
-    let tls = tls_core::Connection::client(&context, tls_options)?;
+    let tls = tls_core::Connection::client(&context, tls_options, tls_core::Now::system())?;
     let shared = ev.weak();
     let rc = shared.upgrade().expect("the loop is alive while borrowed");
     let mut state = rc.state.borrow_mut();

@@ -96,7 +96,7 @@ pub(crate) fn accept_all(state: &mut State, sid: usize) {
         let tls = match tls_core::Connection::server(
             &server.context,
             server.options.clone(),
-            Instant::now(),
+            tls_core::Now::system(),
         ) {
             Ok(tls) => tls,
             Err(_) => continue,

@@ -89,6 +89,7 @@ impl SniReply {
 pub(crate) fn decide(state: &mut State, id: usize, f: impl FnOnce(&mut tls_core::Connection)) {
     let State { sockets, queue, .. } = state;
     if let Some(s) = sockets.get_mut(&id) {
+        s.tls.set_now(tls_core::Now::system());
         f(&mut s.tls);
         s.collect_events(id, queue);
         state.mark_dirty(id);

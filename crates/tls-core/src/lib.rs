@@ -2,18 +2,22 @@
 //!
 //! Bytes and time go in, bytes, events and a deadline come out; no sockets, no clock
 //! reads, no callbacks. This is the only crate of the workspace that touches rustls
-//! connections. Call order, after every input:
+//! connections. Time is the caller's [`Now`], given at creation and by
+//! [`Connection::set_now`]: certificate dates, session ages and ticket lifetimes are
+//! all judged by it, so a test can run the engine on a virtual clock. Call order,
+//! after every input:
 //!
-//! 1. [`Connection::feed`] / [`Connection::feed_eof`] / [`Connection::write`] /
+//! 1. [`Connection::set_now`], then [`Connection::feed`] / [`Connection::feed_eof`] / [`Connection::write`] /
 //!    [`Connection::end`] / [`Connection::handle_timeout`]
 //! 2. [`Connection::poll_event`] until `None`
 //! 3. [`Connection::poll_transmit`] and send those bytes
 //! 4. [`Connection::poll_timeout`] to know when to call `handle_timeout`
 //!
 //! ```
-//! use tls_core::{ClientOptions, Connection};
+//! use tls_core::{ClientOptions, Connection, Now};
 //! # fn ctx() -> context::SecureContext { context::create_secure_context(&Default::default()).unwrap() }
-//! let mut client = Connection::client(&ctx(), ClientOptions::new("localhost")).unwrap();
+//! let options = ClientOptions::new("localhost");
+//! let mut client = Connection::client(&ctx(), options, Now::system()).unwrap();
 //! let mut hello = Vec::new();
 //! client.poll_transmit(&mut hello);
 //! assert!(!hello.is_empty(), "a ClientHello to send");
@@ -31,7 +35,42 @@ use rustls::pki_types::{CertificateDer, DnsName, ServerName, UnixTime};
 use rustls::{AlertDescription, HandshakeKind, ProtocolVersion};
 use std::collections::VecDeque;
 use std::io::{Read, Write};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
+
+/// The caller's clocks at one moment: the engine reads none of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Now {
+    /// For deadlines (`handshakeTimeout`).
+    pub instant: Instant,
+    /// For certificate dates, session ages and ticket lifetimes.
+    pub wall: SystemTime,
+}
+
+impl Now {
+    /// The system's clocks now (for callers; the engine never calls it).
+    pub fn system() -> Self {
+        Self {
+            instant: Instant::now(),
+            wall: SystemTime::now(),
+        }
+    }
+
+    fn unix(&self) -> UnixTime {
+        UnixTime::since_unix_epoch(
+            self.wall
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap_or_default(),
+        )
+    }
+}
+
+/// A reports scope (see `context::reports`) whose clock reads `wall`.
+fn at(wall: UnixTime) -> context::reports::Reports {
+    context::reports::Reports {
+        now: Some(wall),
+        ..Default::default()
+    }
+}
 
 /// Node's default `handshakeTimeout`: 120 seconds.
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(120);
@@ -274,12 +313,18 @@ pub struct Connection {
     /// Server side: `newSession` events not yet answered; while any is, nothing is sent
     /// and only `NewSession` events come out.
     sessions_unanswered: u32,
+    /// The caller's wall clock, as last given.
+    wall: UnixTime,
 }
 
 impl Connection {
     /// A client connection; its ClientHello is ready in [`Connection::poll_transmit`].
     /// (A client has no timer: Node sets no handshake timeout on clients.)
-    pub fn client(context: &SecureContext, options: ClientOptions) -> Result<Self, Error> {
+    pub fn client(
+        context: &SecureContext,
+        options: ClientOptions,
+        now: Now,
+    ) -> Result<Self, Error> {
         let name = options
             .servername
             .as_deref()
@@ -308,12 +353,17 @@ impl Connection {
             dest.servername.as_deref(),
             &options.alpn,
         );
-        let tls = rustls::ClientConnection::new(config, name).map_err(Error::Tls)?;
+        // (rustls reads the clock here to pick a session to offer)
+        let (tls, _) = context::reports::collect_with(at(now.unix()), || {
+            rustls::ClientConnection::new(config, name)
+        });
+        let tls = tls.map_err(Error::Tls)?;
         Ok(Self::new(
             context,
             Side::Client(options),
             Some(tls.into()),
             None,
+            now,
         ))
     }
 
@@ -321,15 +371,15 @@ impl Connection {
     pub fn server(
         context: &SecureContext,
         options: ServerOptions,
-        now: Instant,
+        now: Now,
     ) -> Result<Self, Error> {
         // The configuration is chosen once the ClientHello is read (SNI, ALPN); a bad
         // context fails now, not then.
         context
             .server_config_with_alpn(server_auth(&options), &options.alpn)
             .map_err(|e| Error::Tls(rustls::Error::General(e.to_string())))?;
-        let deadline = now.checked_add(options.handshake_timeout);
-        let mut conn = Self::new(context, Side::Server(options), None, deadline);
+        let deadline = now.instant.checked_add(options.handshake_timeout);
+        let mut conn = Self::new(context, Side::Server(options), None, deadline, now);
         conn.hello = Some(Hello::Reading(Box::default()));
         Ok(conn)
     }
@@ -339,6 +389,7 @@ impl Connection {
         side: Side,
         tls: Option<rustls::Connection>,
         deadline: Option<Instant>,
+        now: Now,
     ) -> Self {
         let mut conn = Self {
             tls,
@@ -367,6 +418,7 @@ impl Connection {
             offered: None,
             resume: None,
             sessions_unanswered: 0,
+            wall: now.unix(),
         };
         // Node buffers every write made before the handshake ends.
         if let Some(tls) = &mut conn.tls {
@@ -434,7 +486,8 @@ impl Connection {
                 }
             }
             // The shared session store and verifier report what this call did.
-            let (processed, reports) = context::reports::collect(|| tls.process_new_packets());
+            let (processed, reports) =
+                context::reports::collect_with(at(self.wall), || tls.process_new_packets());
             if !self.is_server() {
                 let stored = reports.sessions_stored;
                 if self.state == State::Handshaking {
@@ -644,7 +697,7 @@ impl Connection {
         // for its id while rustls reads the ClientHello.
         let offered = context::reports::Reports {
             offered_session: self.resume.take(),
-            ..Default::default()
+            ..at(self.wall)
         };
         let (accepted, _) =
             context::reports::collect_with(offered, || accepted.into_connection(config));
@@ -714,6 +767,12 @@ impl Connection {
             self.hello = None;
             self.fail(err);
         }
+    }
+
+    /// The caller's clock now: what the next inputs are judged by (certificate dates,
+    /// session and ticket ages).
+    pub fn set_now(&mut self, now: Now) {
+        self.wall = now.unix();
     }
 
     /// The transport reached end of file.
@@ -959,7 +1018,7 @@ impl Connection {
     fn handshake_done(&mut self) {
         self.state = State::Open;
         self.first_flight = Vec::new();
-        let now = UnixTime::now();
+        let now = self.wall;
         let chain = self.peer_certificates().to_vec();
         match &self.side {
             Side::Client(options) => {

@@ -93,7 +93,7 @@ fn names(events: &[Event]) -> Vec<String> {
 fn client_to(host: &str, ctx: &SecureContext) -> Connection {
     let mut options = ClientOptions::new(host);
     options.servername = Some(host.to_string());
-    Connection::client(ctx, options).unwrap()
+    Connection::client(ctx, options, Now::system()).unwrap()
 }
 
 fn server(ctx: &SecureContext, request_cert: bool, reject: bool) -> Connection {
@@ -102,7 +102,7 @@ fn server(ctx: &SecureContext, request_cert: bool, reject: bool) -> Connection {
         reject_unauthorized: reject,
         ..ServerOptions::default()
     };
-    Connection::server(ctx, options, Instant::now()).unwrap()
+    Connection::server(ctx, options, Now::system()).unwrap()
 }
 
 #[test]
@@ -157,7 +157,7 @@ fn reject_unauthorized_false_connects_and_records_the_code() {
     let no_ca = ctx(SecureContextOptions::new());
     let mut options = ClientOptions::new("localhost");
     options.reject_unauthorized = false;
-    let client = Connection::client(&no_ca, options).unwrap();
+    let client = Connection::client(&no_ca, options, Now::system()).unwrap();
     let mut pair = Pair::new(client, server(&spec_server(), false, false));
     pair.drive();
     assert_eq!(names(&pair.client_events), ["secure", "session", "session"]);
@@ -259,12 +259,13 @@ fn untrusted_client_cert_is_rejected_like_node_or_recorded() {
 
 #[test]
 fn handshake_timeout_on_the_virtual_clock() {
-    let start = Instant::now();
+    let now = Now::system();
+    let start = now.instant;
     let options = ServerOptions {
         handshake_timeout: Duration::from_millis(500),
         ..ServerOptions::default()
     };
-    let mut server = Connection::server(&spec_server(), options, start).unwrap();
+    let mut server = Connection::server(&spec_server(), options, now).unwrap();
     assert_eq!(
         server.poll_timeout(),
         Some(start + Duration::from_millis(500))
@@ -481,7 +482,7 @@ fn client_for(ctx: &SecureContext, host: &str, servername: Option<&str>, port: u
     options.servername = servername.map(str::to_string);
     options.port = port;
     options.reject_unauthorized = false;
-    Connection::client(ctx, options).unwrap()
+    Connection::client(ctx, options, Now::system()).unwrap()
 }
 
 #[test]
@@ -565,12 +566,12 @@ fn alpn_pair(server_alpn: &[&str], client_alpn: &[&str]) -> Pair {
         .cert(read("leaf/p256-chain.pem")));
     let mut options = ClientOptions::new("localhost");
     options.alpn = context::alpn_protocols(client_alpn).unwrap();
-    let client = Connection::client(&client_ctx, options).unwrap();
+    let client = Connection::client(&client_ctx, options, Now::system()).unwrap();
     let server_options = ServerOptions {
         alpn: context::alpn_protocols(server_alpn).unwrap(),
         ..ServerOptions::default()
     };
-    let server = Connection::server(&server_ctx, server_options, Instant::now()).unwrap();
+    let server = Connection::server(&server_ctx, server_options, Now::system()).unwrap();
     let mut pair = Pair::new(client, server);
     pair.drive();
     pair
@@ -630,12 +631,12 @@ fn ocsp_connection(
     let mut options = ClientOptions::new("localhost");
     options.request_ocsp = request_ocsp;
     options.reject_unauthorized = false;
-    let client = Connection::client(client_ctx, options).unwrap();
+    let client = Connection::client(client_ctx, options, Now::system()).unwrap();
     let server_options = ServerOptions {
         pause_after_hello: true,
         ..ServerOptions::default()
     };
-    let server = Connection::server(server_ctx, server_options, Instant::now()).unwrap();
+    let server = Connection::server(server_ctx, server_options, Now::system()).unwrap();
     let mut pair = Pair::new(client, server);
     pair.drive();
     let Some(Event::ClientHello(hello)) = pair.server_events.pop() else {
@@ -706,7 +707,7 @@ fn an_external_session_cache_resumes_across_servers_and_holds_until_answered() {
         // first server: a full handshake; the session is handed out (Node's newSession)
         let mut pair = Pair::new(
             client_for(&client_ctx, "localhost", None, 0),
-            Connection::server(&stateful_server(version), options.clone(), Instant::now()).unwrap(),
+            Connection::server(&stateful_server(version), options.clone(), Now::system()).unwrap(),
         );
         pair.drive();
         let Some(Event::ClientHello(hello)) = pair.server_events.pop() else {
@@ -756,7 +757,7 @@ fn an_external_session_cache_resumes_across_servers_and_holds_until_answered() {
         // a second server (its own store) resumes it from the external cache
         let mut pair = Pair::new(
             client_for(&client_ctx, "localhost", None, 0),
-            Connection::server(&stateful_server(version), options, Instant::now()).unwrap(),
+            Connection::server(&stateful_server(version), options, Now::system()).unwrap(),
         );
         pair.drive();
         let Some(Event::ClientHello(hello)) = pair.server_events.pop() else {
@@ -782,7 +783,7 @@ fn an_external_session_cache_resumes_across_servers_and_holds_until_answered() {
                     pause_after_hello: true,
                     ..ServerOptions::default()
                 },
-                Instant::now(),
+                Now::system(),
             )
             .unwrap(),
         );
@@ -796,5 +797,70 @@ fn an_external_session_cache_resumes_across_servers_and_holds_until_answered() {
         pair.drive();
         assert!(!pair.server.session_reused(), "{version}");
         assert_eq!(names(&pair.client_events)[0], "secure", "{version}");
+    }
+}
+
+/// The system clocks moved by `secs` (back when negative): a virtual moment.
+fn at_offset(secs: i64) -> Now {
+    let now = Now::system();
+    let by = Duration::from_secs(secs.unsigned_abs());
+    let wall = if secs >= 0 {
+        now.wall + by
+    } else {
+        now.wall - by
+    };
+    Now {
+        instant: now.instant,
+        wall,
+    }
+}
+
+#[test]
+fn certificate_dates_are_judged_by_the_callers_clock() {
+    const YEAR: i64 = 365 * 24 * 3600;
+    for (offset, expected) in [
+        (0, None),
+        (200 * YEAR, Some(VerifyCode::CertHasExpired)),
+        (-(2 * YEAR), Some(VerifyCode::CertNotYetValid)),
+    ] {
+        let mut options = ClientOptions::new("localhost");
+        options.reject_unauthorized = false;
+        let now = at_offset(offset);
+        let client = Connection::client(&spec_client(), options, now).unwrap();
+        let server = Connection::server(&spec_server(), ServerOptions::default(), now).unwrap();
+        let mut pair = Pair::new(client, server);
+        pair.drive();
+        let code = pair.client.authorization_error().map(|e| match e {
+            Error::Verify(code) => *code,
+            other => panic!("{other:?}"),
+        });
+        assert_eq!(code, expected, "{offset} s from now");
+    }
+}
+
+#[test]
+fn session_timeout_is_judged_by_the_callers_clock() {
+    for version in ["TLSv1.2", "TLSv1.3"] {
+        let server_ctx = ctx(SecureContextOptions::new()
+            .key(read("spec/server-key.pem"))
+            .cert(read("spec/server-cert.pem"))
+            .session_timeout(60)
+            .max_version(version));
+        let client_ctx = spec_client();
+        let mut reused = Vec::new();
+        for offset in [0, 30, 30 + 90] {
+            let now = at_offset(offset);
+            let mut options = ClientOptions::new("localhost");
+            options.reject_unauthorized = false;
+            let client = Connection::client(&client_ctx, options, now).unwrap();
+            let server = Connection::server(&server_ctx, ServerOptions::default(), now).unwrap();
+            let mut pair = Pair::new(client, server);
+            pair.drive();
+            pair.client.write(b"x"); // TLS 1.3 tickets come after the handshake
+            pair.drive();
+            reused.push(pair.server.session_reused());
+        }
+        // resumed within the 60 s, a full handshake 90 s after the last one
+        assert_eq!(reused, [false, true, false], "{version}");
     }
 }

@@ -33,9 +33,9 @@ pub enum Error {
     /// SSLv3).
     UnsupportedProtocol,
     /// The peer sent a fatal alert.
-    AlertReceived(AlertDescription),
+    AlertReceived(Alert),
     /// rustls refused the peer's messages (and queued an alert for it).
-    Tls(rustls::Error),
+    Tls(TlsError),
     /// The application refused the connection at its decision point (Node: an error
     /// passed to `SNICallback`'s callback), with its own code and message.
     Refused {
@@ -46,7 +46,50 @@ pub enum Error {
     },
 }
 
+/// A TLS alert, by its number (RFC 8446 section 6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Alert(pub(crate) AlertDescription);
+
+impl Alert {
+    /// The alert's number, e.g. 48 for `unknown_ca`.
+    pub fn number(self) -> u8 {
+        u8::from(self.0)
+    }
+}
+
+impl fmt::Display for Alert {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match alert_reason(self.0) {
+            Some((_, text)) => f.write_str(&text),
+            None => write!(f, "alert {}", self.number()),
+        }
+    }
+}
+
+/// A failure the TLS engine (rustls) detected, opaque so that no rustls type is part
+/// of this crate's API: its `Display` says what happened.
+#[derive(Debug)]
+pub struct TlsError(pub(crate) rustls::Error);
+
+impl fmt::Display for TlsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for TlsError {}
+
 impl Error {
+    /// rustls's error, as ours.
+    pub(crate) fn tls(err: rustls::Error) -> Self {
+        Self::Tls(TlsError(err))
+    }
+
+    /// A local failure described by `text`.
+    pub(crate) fn general(text: impl Into<String>) -> Self {
+        Self::tls(rustls::Error::General(text.into()))
+    }
+
     /// Node's `err.code`: OpenSSL verification codes, `ERR_SSL_*` from OpenSSL reason
     /// texts, `ERR_TLS_*`, `ECONNRESET`.
     pub fn code(&self) -> String {
@@ -79,9 +122,9 @@ impl Error {
                 },
                 (*reason).to_string(),
             )),
-            Self::AlertReceived(alert) => alert_reason(*alert),
+            Self::AlertReceived(alert) => alert_reason(alert.0),
             Self::UnsupportedProtocol => Some((0x102, "unsupported protocol".to_string())),
-            Self::Tls(err) => tls_reason(err),
+            Self::Tls(err) => tls_reason(&err.0),
             _ => None,
         }
     }

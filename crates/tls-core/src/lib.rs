@@ -28,7 +28,7 @@
 mod error;
 mod hello;
 
-pub use error::Error;
+pub use error::{Alert, Error, TlsError};
 
 use context::{ClientAuth, Purpose, SecureContext};
 use rustls::pki_types::{CertificateDer, DnsName, ServerName, UnixTime};
@@ -357,7 +357,7 @@ impl Connection {
         let (tls, _) = context::reports::collect_with(at(now.unix()), || {
             rustls::ClientConnection::new(config, name)
         });
-        let tls = tls.map_err(Error::Tls)?;
+        let tls = tls.map_err(Error::tls)?;
         Ok(Self::new(
             context,
             Side::Client(options),
@@ -377,7 +377,7 @@ impl Connection {
         // context fails now, not then.
         context
             .server_config_with_alpn(server_auth(&options), &options.alpn)
-            .map_err(|e| Error::Tls(rustls::Error::General(e.to_string())))?;
+            .map_err(|e| Error::general(e.to_string()))?;
         let deadline = now.instant.checked_add(options.handshake_timeout);
         let mut conn = Self::new(context, Side::Server(options), None, deadline, now);
         conn.hello = Some(Hello::Reading(Box::default()));
@@ -480,8 +480,7 @@ impl Connection {
                 Ok(0) => break,
                 Ok(_) => {}
                 Err(e) => {
-                    let err = rustls::Error::General(e.to_string());
-                    self.fail(Error::Tls(err));
+                    self.fail(Error::general(e.to_string()));
                     return;
                 }
             }
@@ -584,7 +583,7 @@ impl Connection {
                     client: !self.is_server(),
                 }
             }
-            rustls::Error::AlertReceived(alert) => Error::AlertReceived(alert),
+            rustls::Error::AlertReceived(alert) => Error::AlertReceived(error::Alert(alert)),
             // A TLS 1.0/1.1 (or SSLv3) ClientHello: OpenSSL's "unsupported protocol".
             _ if self.is_server()
                 && self.state == State::Handshaking
@@ -592,7 +591,7 @@ impl Connection {
             {
                 Error::UnsupportedProtocol
             }
-            other => Error::Tls(other),
+            other => Error::tls(other),
         }
     }
 
@@ -604,9 +603,7 @@ impl Connection {
             Some(waiting @ Hello::Waiting(_)) => {
                 self.hello = Some(waiting);
                 if self.held_in.len() + data.len() > HELD_MAX {
-                    self.fail(Error::Tls(rustls::Error::General(
-                        "too much data before the server's decision".to_string(),
-                    )));
+                    self.fail(Error::general("too much data before the server's decision"));
                 } else {
                     self.held_in.extend_from_slice(data);
                 }
@@ -616,7 +613,7 @@ impl Connection {
         };
         while !data.is_empty() {
             if let Err(e) = acceptor.read_tls(&mut data) {
-                self.fail(Error::Tls(rustls::Error::General(e.to_string())));
+                self.fail(Error::general(e.to_string()));
                 return;
             }
             match acceptor.accept() {
@@ -689,7 +686,7 @@ impl Connection {
         {
             Ok(config) => config,
             Err(e) => {
-                self.fail(Error::Tls(rustls::Error::General(e.to_string())));
+                self.fail(Error::general(e.to_string()));
                 return;
             }
         };
@@ -936,11 +933,6 @@ impl Connection {
         self.context.complete_chain(self.peer_certificates())
     }
 
-    /// The negotiated cipher suite.
-    pub fn cipher_suite(&self) -> Option<rustls::SupportedCipherSuite> {
-        self.tls.as_ref()?.negotiated_cipher_suite()
-    }
-
     /// `getCipher()`: the negotiated suite, named as OpenSSL and IANA name it.
     pub fn cipher(&self) -> Option<Cipher> {
         let suite = self.tls.as_ref()?.negotiated_cipher_suite()?;
@@ -1120,10 +1112,10 @@ impl Connection {
             self.tls.as_ref().and_then(|t| t.protocol_version()) == Some(ProtocolVersion::TLSv1_2);
         let wanted = match err {
             Error::UnsupportedProtocol => AlertDescription::ProtocolVersion,
-            Error::Tls(rustls::Error::NoCertificatesPresented) if tls12 => {
+            Error::Tls(error::TlsError(rustls::Error::NoCertificatesPresented)) if tls12 => {
                 AlertDescription::HandshakeFailure
             }
-            Error::Tls(e) if error::is_no_certificate_resolved(e) => {
+            Error::Tls(error::TlsError(e)) if error::is_no_certificate_resolved(e) => {
                 AlertDescription::HandshakeFailure
             }
             _ => return,

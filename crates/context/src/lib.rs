@@ -49,6 +49,12 @@ use std::sync::{Arc, OnceLock};
 use verify::{HandshakeVerifier, Trust};
 
 type AlpnConfigs = std::collections::HashMap<(ClientAuth, Vec<Vec<u8>>), Arc<ServerConfig>>;
+/// Configs keeping another context's sessions, by (auth, ALPN, that context's address);
+/// the `Weak` tells a live context from one whose address was reused.
+type SharingConfigs = std::collections::HashMap<
+    (ClientAuth, Vec<Vec<u8>>, usize),
+    (std::sync::Weak<Inner>, Arc<ServerConfig>),
+>;
 
 /// Node's `ALPNProtocols` (and `NPNProtocols`, offered as ALPN) in any of its forms: a
 /// list of names (each 1 to 255 bytes), or the wire format, a Buffer of length-prefixed
@@ -162,6 +168,7 @@ pub fn create_secure_context(
             client,
             destinations: Default::default(),
             alpn_servers: Default::default(),
+            sharing_servers: Default::default(),
             notes,
             parts,
             servers: OnceLock::new(),
@@ -278,6 +285,9 @@ struct Inner {
     /// Server configs with an ALPN list (Node's `ALPNProtocols` is a server option, not
     /// a context one): same settings, sessions and tickets, one per list.
     alpn_servers: std::sync::Mutex<AlpnConfigs>,
+    /// Server configs that keep another context's session store and ticket keys (an
+    /// SNI context answering for a server: sessions stay the server's, as in Node).
+    sharing_servers: std::sync::Mutex<SharingConfigs>,
     /// What the options asked for and was left out (`ecdhCurve` groups ring lacks).
     notes: Vec<String>,
     parts: Parts,
@@ -320,6 +330,44 @@ impl SecureContext {
         Ok(config.clone())
     }
 
+    /// [`SecureContext::server_config_with_alpn`] with the session store and ticket keys
+    /// of `sessions`: the config of an SNI context answering for the server whose
+    /// context is `sessions` (Node resumes a server's sessions whichever of its
+    /// contexts answers, even one made anew for each connection).
+    pub fn server_config_in(
+        &self,
+        auth: ClientAuth,
+        alpn: &[Vec<u8>],
+        sessions: &SecureContext,
+    ) -> Result<Arc<ServerConfig>, ContextError> {
+        let own = self.server_config_with_alpn(auth, alpn)?;
+        if Arc::ptr_eq(&self.inner, &sessions.inner) {
+            return Ok(own);
+        }
+        let keeper = sessions.server_config(auth)?;
+        let key = (auth, alpn.to_vec(), Arc::as_ptr(&sessions.inner) as usize);
+        let Ok(mut map) = self.inner.sharing_servers.lock() else {
+            return Ok(own);
+        };
+        if let Some((weak, config)) = map.get(&key) {
+            if weak
+                .upgrade()
+                .is_some_and(|i| Arc::ptr_eq(&i, &sessions.inner))
+            {
+                return Ok(config.clone());
+            }
+        }
+        if map.len() >= DESTINATIONS {
+            map.clear(); // a cache: contexts made per connection must not pile up
+        }
+        let mut config = (*own).clone();
+        config.session_storage = keeper.session_storage.clone();
+        config.ticketer = keeper.ticketer.clone();
+        let config = Arc::new(config);
+        map.insert(key, (Arc::downgrade(&sessions.inner), config.clone()));
+        Ok(config)
+    }
+
     /// The certificate (with its chain) this context would present to the client whose
     /// ClientHello is `hello`; `None` when it has none that client can use.
     pub fn certificate_for(
@@ -330,23 +378,21 @@ impl SecureContext {
         config.cert_resolver.resolve(hello)
     }
 
-    /// [`SecureContext::server_config_with_alpn`] presenting `key` with `ocsp` stapled
-    /// (Node's `OCSPRequest` answer, for one connection): the same settings, sessions
-    /// and tickets.
+    /// `base` (a config of this library's contexts) presenting `key` with `ocsp`
+    /// stapled (Node's `OCSPRequest` answer, for one connection): the same settings,
+    /// sessions and tickets.
     pub fn server_config_stapled(
-        &self,
-        auth: ClientAuth,
-        alpn: &[Vec<u8>],
+        base: &ServerConfig,
         key: &CertifiedKey,
         ocsp: Vec<u8>,
-    ) -> Result<Arc<ServerConfig>, ContextError> {
-        let mut config = (*self.server_config_with_alpn(auth, alpn)?).clone();
+    ) -> Arc<ServerConfig> {
+        let mut config = base.clone();
         let stapled = CertifiedKey {
             ocsp: Some(ocsp),
             ..key.clone()
         };
         config.cert_resolver = Arc::new(rustls::sign::SingleCertAndKey::from(stapled));
-        Ok(Arc::new(config))
+        Arc::new(config)
     }
 
     /// The client config for one destination (`host`, `port`, `servername`, offering

@@ -619,35 +619,20 @@ impl Connection {
             match acceptor.accept() {
                 Ok(None) => {}
                 Ok(Some(accepted)) => {
-                    let hello = accepted.client_hello();
-                    let offered = hello::parse(&self.first_flight).unwrap_or_default();
-                    let session_id = if !offered.psk_identities.is_empty()
-                        && !self.context.issues_tickets()
-                    {
-                        offered.psk_identities.first().cloned()
-                    } else if offered.session_ticket != Some(true) && !offered.session_id.is_empty()
-                    {
-                        Some(offered.session_id.clone())
-                    } else {
-                        None
+                    let (pause, sessions) = match &self.side {
+                        Side::Server(o) => (o.pause_after_hello, o.new_session_events),
+                        Side::Client(_) => (false, false),
                     };
-                    let info = ClientHello {
-                        servername: hello.server_name().map(str::to_string),
-                        alpn: hello
-                            .alpn()
-                            .map(|list| list.map(<[u8]>::to_vec).collect())
-                            .unwrap_or_default(),
-                        ocsp_request: offered.ocsp_request,
-                        session_id,
-                    };
-                    self.offered = Some(offered);
+                    // Read the ClientHello ourselves only when someone will ask.
+                    if pause || sessions {
+                        self.offered = hello::parse(&self.first_flight);
+                    }
+                    let info = pause.then(|| self.hello_info(&accepted));
                     self.hello = Some(Hello::Waiting(Box::new(accepted)));
                     self.held_in.extend_from_slice(data);
-                    let pause = matches!(&self.side, Side::Server(o) if o.pause_after_hello);
-                    if pause {
-                        self.events.push_back(Event::ClientHello(info));
-                    } else {
-                        self.decide(None);
+                    match info {
+                        Some(info) => self.events.push_back(Event::ClientHello(info)),
+                        None => self.decide(None),
                     }
                     return;
                 }
@@ -660,6 +645,29 @@ impl Connection {
         self.hello = Some(Hello::Reading(acceptor));
     }
 
+    /// What the application is told of a ClientHello ([`Event::ClientHello`]).
+    fn hello_info(&self, accepted: &rustls::server::Accepted) -> ClientHello {
+        let hello = accepted.client_hello();
+        let offered = self.offered.as_ref();
+        let psk = offered.and_then(|o| o.psk_identities.first());
+        let session_id = match (psk, offered) {
+            (Some(psk), _) if !self.context.issues_tickets() => Some(psk.clone()),
+            (_, Some(o)) if o.session_ticket != Some(true) && !o.session_id.is_empty() => {
+                Some(o.session_id.clone())
+            }
+            _ => None,
+        };
+        ClientHello {
+            servername: hello.server_name().map(str::to_string),
+            alpn: hello
+                .alpn()
+                .map(|list| list.map(<[u8]>::to_vec).collect())
+                .unwrap_or_default(),
+            ocsp_request: offered.is_some_and(|o| o.ocsp_request),
+            session_id,
+        }
+    }
+
     /// Server side, after [`Event::ClientHello`]: continue the handshake with
     /// `context` (`None`: the connection's own). Its `ca` then judges a client
     /// certificate. Bytes that arrived meanwhile are processed now.
@@ -667,6 +675,8 @@ impl Connection {
         let Some(Hello::Waiting(accepted)) = self.hello.take() else {
             return;
         };
+        // Sessions and tickets stay the server's whichever context answers (Node).
+        let server = self.context.clone();
         if let Some(chosen) = context {
             self.context = chosen.clone();
         }
@@ -674,22 +684,18 @@ impl Connection {
             return;
         };
         let auth = server_auth(options);
-        let stapled = self.staple.take().and_then(|ocsp| {
-            let key = self.context.certificate_for(accepted.client_hello())?;
-            Some(
-                self.context
-                    .server_config_stapled(auth, &options.alpn, &key, ocsp),
-            )
-        });
-        let config = match stapled
-            .unwrap_or_else(|| self.context.server_config_with_alpn(auth, &options.alpn))
-        {
+        let config = match self.context.server_config_in(auth, &options.alpn, &server) {
             Ok(config) => config,
             Err(e) => {
                 self.fail(Error::general(e.to_string()));
                 return;
             }
         };
+        let stapled = self.staple.take().and_then(|ocsp| {
+            let key = self.context.certificate_for(accepted.client_hello())?;
+            Some(SecureContext::server_config_stapled(&config, &key, ocsp))
+        });
+        let config = stapled.unwrap_or(config);
         // The session the application found (`resumeSession`) is the store's answer
         // for its id while rustls reads the ClientHello.
         let offered = context::reports::Reports {

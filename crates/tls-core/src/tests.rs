@@ -864,3 +864,32 @@ fn session_timeout_is_judged_by_the_callers_clock() {
         assert_eq!(reused, [false, true, false], "{version}");
     }
 }
+
+#[test]
+fn sessions_stay_the_servers_whichever_sni_context_answers() {
+    for version in ["TLSv1.2", "TLSv1.3"] {
+        let server_ctx = ctx(SecureContextOptions::new()
+            .key(read("spec/server-key.pem"))
+            .cert(read("spec/server-cert.pem"))
+            .max_version(version));
+        let client_ctx = spec_client();
+        let mut reused = Vec::new();
+        for _ in 0..2 {
+            // an SNICallback that makes its context anew each time (random ticket keys)
+            let fresh = spec_server();
+            let options = ServerOptions {
+                pause_after_hello: true,
+                ..ServerOptions::default()
+            };
+            let server = Connection::server(&server_ctx, options, Now::system()).unwrap();
+            let mut pair = Pair::new(client_for(&client_ctx, "localhost", None, 0), server);
+            pair.drive();
+            pair.server.decide(Some(&fresh));
+            pair.drive();
+            pair.client.write(b"x");
+            pair.drive();
+            reused.push(pair.server.session_reused());
+        }
+        assert_eq!(reused, [false, true], "{version}");
+    }
+}

@@ -1,0 +1,168 @@
+//! What the server's decision point costs: full TLS 1.3 handshakes in memory (no
+//! sockets), the same rustls client against (a) a bare rustls `ServerConnection` and
+//! (b) a tls-core server connection (rustls's `Acceptor`, our ClientHello reading,
+//! the reports scope, Node's checks) with no callback registered, both on the same
+//! context's config. Prints the server's time per handshake (its calls only: the
+//! client's work is not counted) of each and (b)'s overhead.
+//!
+//! ```sh
+//! cargo bench --bench decision              # 2,000 handshakes per side and key type
+//! cargo bench --bench decision -- --quick   # 100
+//! ```
+
+use context::{create_secure_context, ClientAuth, SecureContext, SecureContextOptions};
+use rustls::pki_types::ServerName;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use suite::read_fixture;
+use tls_core::{Connection, Event, Now, ServerOptions};
+
+/// A server side under test.
+trait Server {
+    fn feed(&mut self, bytes: &[u8]);
+    fn transmit(&mut self, out: &mut Vec<u8>);
+    fn secure(&mut self) -> bool;
+}
+
+struct Bare(rustls::ServerConnection);
+
+impl Server for Bare {
+    fn feed(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            self.0.read_tls(&mut bytes).expect("read_tls");
+            self.0.process_new_packets().expect("handshake");
+        }
+    }
+
+    fn transmit(&mut self, out: &mut Vec<u8>) {
+        while self.0.wants_write() {
+            self.0.write_tls(out).expect("write_tls");
+        }
+    }
+
+    fn secure(&mut self) -> bool {
+        !self.0.is_handshaking()
+    }
+}
+
+struct Ours(Connection, bool);
+
+impl Server for Ours {
+    fn feed(&mut self, bytes: &[u8]) {
+        self.0.feed(bytes);
+        while let Some(event) = self.0.poll_event() {
+            match event {
+                Event::Secure => self.1 = true,
+                Event::Error(e) => panic!("{e}"),
+                _ => {}
+            }
+        }
+    }
+
+    fn transmit(&mut self, out: &mut Vec<u8>) {
+        self.0.poll_transmit(out);
+    }
+
+    fn secure(&mut self) -> bool {
+        self.1
+    }
+}
+
+/// Moves bytes between a rustls client and `server` until both handshakes are done;
+/// returns the time spent in the server's calls.
+fn handshake(client_config: &Arc<rustls::ClientConfig>, server: &mut impl Server) -> Duration {
+    let mut spent = Duration::ZERO;
+    let name = ServerName::try_from("localhost").expect("a name");
+    let mut client = rustls::ClientConnection::new(client_config.clone(), name).expect("client");
+    let mut buf = Vec::with_capacity(8192);
+    for _ in 0..10 {
+        buf.clear();
+        while client.wants_write() {
+            client.write_tls(&mut buf).expect("client write");
+        }
+        let start = Instant::now();
+        server.feed(&buf);
+        buf.clear();
+        server.transmit(&mut buf);
+        spent += start.elapsed();
+        let mut input = &buf[..];
+        while !input.is_empty() {
+            client.read_tls(&mut input).expect("client read");
+            client.process_new_packets().expect("client handshake");
+        }
+        if !client.is_handshaking() && server.secure() {
+            return spent;
+        }
+    }
+    panic!("no handshake after 10 flights");
+}
+
+fn contexts(key: &str, cert: &str) -> (SecureContext, Arc<rustls::ClientConfig>) {
+    let server = create_secure_context(
+        &SecureContextOptions::new()
+            .key(read_fixture(key))
+            .cert(read_fixture(cert))
+            .min_version("TLSv1.3"),
+    )
+    .expect("server context");
+    let client = create_secure_context(
+        &SecureContextOptions::new()
+            .ca(read_fixture("ca/root-cert.pem"))
+            .min_version("TLSv1.3"),
+    )
+    .expect("client context");
+    // no session store on the client: every handshake is a full one
+    let mut config = (*client.client_config()).clone();
+    config.resumption = rustls::client::Resumption::disabled();
+    (server, Arc::new(config))
+}
+
+/// Server time per handshake: alternating batches of each side, the fastest batch of
+/// each kept (the least disturbed by the rest of the machine).
+fn measure(label: &str, key: &str, cert: &str, n: usize) {
+    let (server_ctx, client_config) = contexts(key, cert);
+    let config = server_ctx.server_config(ClientAuth::None).expect("config");
+    let batch = (n / 10).max(10);
+    let (mut bare_best, mut ours_best) = (Duration::MAX, Duration::MAX);
+    for _ in 0..(n / batch).max(1) {
+        let mut spent = Duration::ZERO;
+        for _ in 0..batch {
+            let start = Instant::now();
+            let mut server = Bare(rustls::ServerConnection::new(config.clone()).expect("server"));
+            spent += start.elapsed();
+            spent += handshake(&client_config, &mut server);
+        }
+        bare_best = bare_best.min(spent / batch as u32);
+        let mut spent = Duration::ZERO;
+        for _ in 0..batch {
+            let start = Instant::now();
+            let conn = Connection::server(&server_ctx, ServerOptions::default(), Now::system())
+                .expect("server");
+            spent += start.elapsed();
+            spent += handshake(&client_config, &mut Ours(conn, false));
+        }
+        ours_best = ours_best.min(spent / batch as u32);
+    }
+    let overhead = (ours_best.as_secs_f64() / bare_best.as_secs_f64() - 1.0) * 100.0;
+    println!(
+        "{label:<10} bare rustls {:>8.1} µs   tls-core {:>8.1} µs   overhead {overhead:+.1}%",
+        bare_best.as_secs_f64() * 1e6,
+        ours_best.as_secs_f64() * 1e6,
+    );
+}
+
+fn main() {
+    let n = if std::env::args().any(|a| a == "--quick") {
+        100
+    } else {
+        2000
+    };
+    println!("full TLS 1.3 handshakes in memory; server time per handshake:");
+    measure("P-256", "leaf/p256-key.pem", "leaf/p256-chain.pem", n);
+    measure(
+        "RSA-2048",
+        "leaf/rsa2048-key.pem",
+        "leaf/rsa2048-chain.pem",
+        n,
+    );
+}

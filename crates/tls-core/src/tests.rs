@@ -17,10 +17,14 @@ fn ctx(options: SecureContextOptions) -> SecureContext {
 
 /// The spec's server: its v1 self-signed cert, trusting the client's.
 fn spec_server() -> SecureContext {
-    ctx(SecureContextOptions::new()
+    ctx(spec_server_options().ca(read("spec/client-cert.pem")))
+}
+
+/// The spec server's key and certificate.
+fn spec_server_options() -> SecureContextOptions {
+    SecureContextOptions::new()
         .key(read("spec/server-key.pem"))
         .cert(read("spec/server-cert.pem"))
-        .ca(read("spec/client-cert.pem")))
 }
 
 fn spec_client() -> SecureContext {
@@ -421,12 +425,7 @@ fn bounded_random_first_flights_never_panic() {
 #[test]
 fn servers_sharing_ticket_keys_resume_each_others_sessions() {
     let keys = [42u8; 48];
-    let server_with = |keys: &[u8]| {
-        ctx(SecureContextOptions::new()
-            .key(read("spec/server-key.pem"))
-            .cert(read("spec/server-cert.pem"))
-            .ticket_keys(keys.to_vec()))
-    };
+    let server_with = |keys: &[u8]| ctx(spec_server_options().ticket_keys(keys.to_vec()));
     let (a, b, other) = (
         server_with(&keys),
         server_with(&keys),
@@ -655,10 +654,7 @@ fn ocsp_connection(
 #[test]
 fn an_ocsp_staple_reaches_a_client_that_asked_once_per_full_handshake() {
     for version in ["TLSv1.2", "TLSv1.3"] {
-        let server_ctx = ctx(SecureContextOptions::new()
-            .key(read("spec/server-key.pem"))
-            .cert(read("spec/server-cert.pem"))
-            .max_version(version));
+        let server_ctx = ctx(spec_server_options().max_version(version));
         let client_ctx = spec_client();
         let (hello, pair) = ocsp_connection(&server_ctx, &client_ctx, true, Some(b"staple"));
         assert!(hello.ocsp_request, "rustls asks for a staple");
@@ -688,9 +684,7 @@ fn an_ocsp_staple_reaches_a_client_that_asked_once_per_full_handshake() {
 
 /// A server context without tickets (`SSL_OP_NO_TICKET`): sessions are kept by id.
 fn stateful_server(version: &str) -> SecureContext {
-    ctx(SecureContextOptions::new()
-        .key(read("spec/server-key.pem"))
-        .cert(read("spec/server-cert.pem"))
+    ctx(spec_server_options()
         .secure_options(0x4000)
         .max_version(version))
 }
@@ -841,9 +835,7 @@ fn certificate_dates_are_judged_by_the_callers_clock() {
 #[test]
 fn session_timeout_is_judged_by_the_callers_clock() {
     for version in ["TLSv1.2", "TLSv1.3"] {
-        let server_ctx = ctx(SecureContextOptions::new()
-            .key(read("spec/server-key.pem"))
-            .cert(read("spec/server-cert.pem"))
+        let server_ctx = ctx(spec_server_options()
             .session_timeout(60)
             .max_version(version));
         let client_ctx = spec_client();
@@ -868,10 +860,7 @@ fn session_timeout_is_judged_by_the_callers_clock() {
 #[test]
 fn sessions_stay_the_servers_whichever_sni_context_answers() {
     for version in ["TLSv1.2", "TLSv1.3"] {
-        let server_ctx = ctx(SecureContextOptions::new()
-            .key(read("spec/server-key.pem"))
-            .cert(read("spec/server-cert.pem"))
-            .max_version(version));
+        let server_ctx = ctx(spec_server_options().max_version(version));
         let client_ctx = spec_client();
         let mut reused = Vec::new();
         for _ in 0..2 {

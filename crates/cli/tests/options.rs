@@ -824,3 +824,55 @@ srv.listen(0, () => console.log(JSON.stringify({ event: 'listening', port: srv.a
     plain.terminate();
     server.terminate();
 }
+
+#[test]
+fn openssl_s_client_resumes_by_session_id_and_by_ticket() {
+    if !have("openssl") {
+        return;
+    }
+    let dir = TempDir::new("sess");
+    let file = dir.path("session.pem").display().to_string();
+    let ca = f("ca/root-cert.pem");
+    // tickets on, and off (`SSL_OP_NO_TICKET`: a TLS 1.2 session id, a TLS 1.3
+    // stateful ticket), each protocol
+    for options in ["0", "0x4000"] {
+        let (mut server, port) = rsa_server(&["--secure-options", options]);
+        for version in ["-tls1_2", "-tls1_3"] {
+            let run = |sess: &[&str]| {
+                let mut child = Command::new("openssl")
+                    .args([
+                        "s_client",
+                        "-connect",
+                        &format!("127.0.0.1:{port}"),
+                        version,
+                    ])
+                    .args(["-CAfile", &ca, "-servername", "localhost"])
+                    .args(sess)
+                    .stdin(std::process::Stdio::piped())
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap();
+                // stay a moment: TLS 1.3 tickets come after the handshake
+                let mut stdin = child.stdin.take().unwrap();
+                std::io::Write::write_all(&mut stdin, b"hi\n").unwrap();
+                std::thread::sleep(Duration::from_millis(300));
+                drop(stdin);
+                let out = child.wait_with_output().unwrap();
+                String::from_utf8_lossy(&out.stdout).into_owned()
+            };
+            let first = run(&["-sess_out", &file]);
+            assert!(first.contains("\nNew, "), "{options} {version}: {first}");
+            let second = run(&["-sess_in", &file]);
+            assert!(
+                second.contains("\nReused, "),
+                "{options} {version}: {second}"
+            );
+            for reused in [false, true] {
+                let line = server.expect_event("secureConnection");
+                assert_eq!(line["sessionReused"], reused, "{options} {version}: {line}");
+            }
+        }
+        server.terminate();
+    }
+}

@@ -321,7 +321,7 @@ impl EventLoop {
                 if let Some(s) = state.sockets.get_mut(&id) {
                     s.queued_again = false;
                 }
-                io_and_retry(state, id, true, false);
+                io_and_retry(state, id, Ready::READ_AGAIN);
             }
             state.again_spare = again;
             for event in events.iter() {
@@ -331,12 +331,13 @@ impl EventLoop {
                 } else if state.servers.contains_key(&token.0) {
                     crate::server::accept_all(state, token.0);
                 } else {
-                    io_and_retry(
-                        state,
-                        token.0,
-                        event.is_readable() || event.is_read_closed(),
-                        event.is_writable(),
-                    );
+                    let ready = Ready {
+                        readable: event.is_readable() || event.is_read_closed(),
+                        writable: event.is_writable(),
+                        // EPOLLHUP (a reset, or both directions shut) sets both
+                        hup: event.is_read_closed() && event.is_write_closed(),
+                    };
+                    io_and_retry(state, token.0, ready);
                 }
             }
             fire_timers(state, Instant::now());
@@ -792,9 +793,28 @@ fn resolved(state: &mut State) {
     }
 }
 
+/// What the poller said of one socket.
+#[derive(Clone, Copy)]
+struct Ready {
+    readable: bool,
+    writable: bool,
+    /// The peer hung up (reset, or shut both ways): as libuv, a short read then is the
+    /// end of the stream, not a read that would fail next.
+    hup: bool,
+}
+
+impl Ready {
+    /// A socket whose reading stopped on the budget or back-pressure.
+    const READ_AGAIN: Self = Self {
+        readable: true,
+        writable: false,
+        hup: false,
+    };
+}
+
 /// [`socket_io`], and the next address when connecting to one failed.
-fn io_and_retry(state: &mut State, id: usize, readable: bool, writable: bool) {
-    if socket_io(state, id, readable, writable).is_some() {
+fn io_and_retry(state: &mut State, id: usize, ready: Ready) {
+    if socket_io(state, id, ready).is_some() {
         if let Err(e) = crate::resolve::connect_next(state, id) {
             let State { sockets, queue, .. } = state;
             if let Some(s) = sockets.get_mut(&id) {
@@ -807,7 +827,10 @@ fn io_and_retry(state: &mut State, id: usize, readable: bool, writable: bool) {
 
 /// Reads (and, when connecting, completes the connect) for one socket. Returns the
 /// connect error when connecting failed and another address is left to try.
-fn socket_io(state: &mut State, id: usize, readable: bool, writable: bool) -> Option<io::Error> {
+fn socket_io(state: &mut State, id: usize, ready: Ready) -> Option<io::Error> {
+    let Ready {
+        readable, writable, ..
+    } = ready;
     let State {
         sockets,
         queue,
@@ -882,6 +905,14 @@ fn socket_io(state: &mut State, id: usize, readable: bool, writable: bool) -> Op
                     if s.tls.is_closed() {
                         break;
                     }
+                    if ready.hup && n < read_buf.len() {
+                        // libuv (so Node) takes a short read on a hung-up socket as
+                        // the end: a peer that wrote, then reset (`SO_LINGER` 0),
+                        // gets `'end'`, not the reset.
+                        s.read_eof = true;
+                        s.tls.feed_eof();
+                        break;
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -952,11 +983,23 @@ pub(crate) fn flush_dirty(state: &mut State) {
             s.need_drain = false;
             queue.push_back(Emit::Drain(id));
         }
+        if s.out.is_empty() && s.tls.buffered() == 0 {
+            s.app_unsent = false;
+        }
         if let Some(e) = failed {
             s.out.clear();
             s.out_pos = 0;
-            if !s.tls.is_closed() {
+            if s.app_unsent && !s.tls.is_closed() {
                 s.fail_io(id, e, "write", queue);
+            } else if !s.read_eof {
+                // Only TLS's own bytes (handshake, tickets, close_notify) failed: as
+                // Node, nothing is raised; the next read says how the peer left (the
+                // failed write took the reset, so usually an end of stream).
+                s.write_shut = true;
+                if !s.queued_again {
+                    s.queued_again = true;
+                    state.again.push(id);
+                }
             }
         }
         let want_write = !s.out.is_empty();

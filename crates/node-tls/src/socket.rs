@@ -84,6 +84,9 @@ pub(crate) struct SocketState {
     pub(crate) addrs: std::collections::VecDeque<SocketAddr>,
     /// Server: the ClientHello asked for an OCSP staple.
     pub(crate) ocsp_request: bool,
+    /// Application data was written and is not all handed to the kernel yet: a write
+    /// failure then is the application's error (Node's write callback).
+    pub(crate) app_unsent: bool,
 }
 
 /// Node's default `writableHighWaterMark` and `readableHighWaterMark`: 16 KiB.
@@ -151,6 +154,7 @@ impl SocketState {
             bytes_written: 0,
             addrs: Default::default(),
             ocsp_request: false,
+            app_unsent: false,
         }
     }
 
@@ -490,6 +494,7 @@ impl TlsSocket {
             if !s.tls.write(data) {
                 return false;
             }
+            s.app_unsent |= !data.is_empty();
             let below = s.buffered() < HIGH_WATER_MARK;
             s.need_drain |= !below;
             state.mark_dirty(id);

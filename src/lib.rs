@@ -312,3 +312,32 @@ socket.on('data', (d) => {
 socket.on('error', (e) => console.log(JSON.stringify({ event: 'error', code: e.code, message: e.message })));
 socket.on('close', () => console.log(JSON.stringify({ event: 'close' })));
 "#;
+
+/// A small PRNG (xorshift64*) for generated tests: what it makes is a pure function
+/// of the seed, so a failure is replayed from its seed.
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator for `seed` (any value).
+    pub fn new(seed: u64) -> Self {
+        Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A number in `0..n` (`n` > 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+
+    /// `n` random bytes.
+    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.next_u64() as u8).collect()
+    }
+}

@@ -892,6 +892,9 @@ fn socket_io(state: &mut State, id: usize, ready: Ready) -> Option<io::Error> {
                 Ok(0) => {
                     s.read_eof = true;
                     s.tls.feed_eof();
+                    if s.tls_failed {
+                        queue.push_back(Emit::End(id));
+                    }
                     break;
                 }
                 Ok(n) => {
@@ -902,7 +905,7 @@ fn socket_io(state: &mut State, id: usize, ready: Ready) -> Option<io::Error> {
                     s.tls.feed(&read_buf[..n]);
                     // Counts what was decrypted (`pending`) before the next read.
                     s.collect_events(id, queue);
-                    if s.tls.is_closed() {
+                    if s.tls.is_closed() && !s.tls_failed {
                         break;
                     }
                     if ready.hup && n < read_buf.len() {
@@ -911,6 +914,9 @@ fn socket_io(state: &mut State, id: usize, ready: Ready) -> Option<io::Error> {
                         // gets `'end'`, not the reset.
                         s.read_eof = true;
                         s.tls.feed_eof();
+                        if s.tls_failed {
+                            queue.push_back(Emit::End(id));
+                        }
                         break;
                     }
                 }
@@ -1017,7 +1023,7 @@ pub(crate) fn flush_dirty(state: &mut State) {
             let _ = s.stream.shutdown_write();
         }
         let finished = s.destroyed
-            || (s.tls.is_closed() && s.out.is_empty())
+            || (s.tls.is_closed() && s.out.is_empty() && (!s.tls_failed || s.read_eof))
             || (s.write_shut && (s.tls.peer_ended() || s.read_eof));
         if finished {
             s.closed = true;

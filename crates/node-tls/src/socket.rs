@@ -84,6 +84,9 @@ pub(crate) struct SocketState {
     pub(crate) addrs: std::collections::VecDeque<SocketAddr>,
     /// Server: the ClientHello asked for an OCSP staple.
     pub(crate) ocsp_request: bool,
+    /// A TLS error after the handshake: raised, and the socket kept until the peer's
+    /// end of stream, as Node does.
+    pub(crate) tls_failed: bool,
     /// Application data was written and is not all handed to the kernel yet: a write
     /// failure then is the application's error (Node's write callback).
     pub(crate) app_unsent: bool,
@@ -155,6 +158,7 @@ impl SocketState {
             addrs: Default::default(),
             ocsp_request: false,
             app_unsent: false,
+            tls_failed: false,
         }
     }
 
@@ -189,6 +193,12 @@ impl SocketState {
                         let hello = Emit::ClientHello(sid, id, hello.servername, hello.session_id);
                         queue.push_back(hello);
                     }
+                }
+                tls_core::Event::Error(e) if self.secure => {
+                    // Node after the handshake: `'error'`, but the socket stays until
+                    // the peer closes (then `'end'`, and `close` without `hadError`).
+                    self.tls_failed = true;
+                    queue.push_back(Emit::Error(id, e.into()));
                 }
                 tls_core::Event::Error(e) => self.push_error(id, e.into(), queue),
                 _ => {}

@@ -34,6 +34,10 @@ pub enum Error {
     UnsupportedProtocol,
     /// The peer sent a fatal alert.
     AlertReceived(Alert),
+    /// A TLS 1.2 AES-GCM record did not decrypt: OpenSSL 3's provider says
+    /// "cipher operation failed" (`ERR_SSL_CIPHER_OPERATION_FAILED`), not "bad record
+    /// mac" as for TLS 1.3.
+    CipherOperationFailed,
     /// rustls refused the peer's messages (and queued an alert for it).
     Tls(TlsError),
     /// The application refused the connection at its decision point (Node: an error
@@ -99,6 +103,7 @@ impl Error {
             Self::HandshakeTimeout => "ERR_TLS_HANDSHAKE_TIMEOUT".to_string(),
             Self::EofDuringHandshake { .. } | Self::ClientRejected(_) => "ECONNRESET".to_string(),
             Self::Refused { code, .. } => code.clone(),
+            Self::CipherOperationFailed => "ERR_SSL_CIPHER_OPERATION_FAILED".to_string(),
             _ => match self.openssl_reason() {
                 Some((_, reason)) => format!("ERR_SSL_{}", reason.to_uppercase().replace(' ', "_")),
                 None => "ERR_SSL_PROTOCOL_ERROR".to_string(),
@@ -217,6 +222,9 @@ impl fmt::Display for Error {
             ),
             Self::HandshakeTimeout => f.write_str("TLS handshake timeout"),
             Self::Refused { message, .. } => f.write_str(message),
+            Self::CipherOperationFailed => {
+                f.write_str("error:1C800066:Provider routines::cipher operation failed")
+            }
             Self::EofDuringHandshake { client: true } => f.write_str(
                 "Client network socket disconnected before secure TLS connection was established",
             ),

@@ -504,6 +504,15 @@ impl Connection {
             }
             let new_sessions = self.new_sessions(reports.new_sessions);
             if let Err(e) = processed {
+                // The handshake may have ended in this same flight (a TLS 1.3 client's
+                // Finished, then a bad record): Node says `secure` first, then the error.
+                let finished = self.tls.as_ref().is_some_and(|t| !t.is_handshaking());
+                if self.state == State::Handshaking && finished {
+                    self.handshake_done();
+                    if self.state == State::Closed {
+                        return; // the peer was refused: that is the error
+                    }
+                }
                 let err = self.map_error(e);
                 // Data decrypted before the failure still belongs to the application.
                 self.drain_plaintext();
@@ -531,6 +540,16 @@ impl Connection {
                 self.push_new_sessions(&new_sessions);
             }
         }
+    }
+
+    fn tls12_aes_gcm(&self) -> bool {
+        self.tls
+            .as_ref()
+            .and_then(|t| t.negotiated_cipher_suite())
+            .is_some_and(|s| {
+                matches!(s, rustls::SupportedCipherSuite::Tls12(_))
+                    && context::openssl_name(s.suite()).is_some_and(|n| n.contains("-GCM-"))
+            })
     }
 
     fn protocol_is_tls13(&self) -> bool {
@@ -584,6 +603,9 @@ impl Connection {
                 }
             }
             rustls::Error::AlertReceived(alert) => Error::AlertReceived(error::Alert(alert)),
+            // OpenSSL 3 reports a TLS 1.2 AES-GCM record that fails to open as its
+            // provider's "cipher operation failed" (measured against Node 20).
+            rustls::Error::DecryptError if self.tls12_aes_gcm() => Error::CipherOperationFailed,
             // A TLS 1.0/1.1 (or SSLv3) ClientHello: OpenSSL's "unsupported protocol".
             _ if self.is_server()
                 && self.state == State::Handshaking

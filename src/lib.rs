@@ -156,9 +156,14 @@ impl Proc {
 
     /// Writes to the child's stdin.
     pub fn write(&mut self, data: &[u8]) {
-        let stdin = self.stdin.as_mut().expect("stdin open");
-        stdin.write_all(data).expect("write to child");
-        stdin.flush().expect("flush child stdin");
+        self.try_write(data).expect("write to child");
+    }
+
+    /// Writes to the child's stdin, which may be gone (the child exited).
+    pub fn try_write(&mut self, data: &[u8]) -> std::io::Result<()> {
+        let stdin = self.stdin.as_mut().ok_or(std::io::ErrorKind::BrokenPipe)?;
+        stdin.write_all(data)?;
+        stdin.flush()
     }
 
     /// Closes the child's stdin.

@@ -1,15 +1,21 @@
 //! Node's event contract, generated: seeded scripts of a connection's life (TLS 1.2 or
-//! 1.3; a full handshake, a ClientHello cut short, junk instead of TLS, a silent peer;
-//! writes in random chunks; close_notify, a bare FIN, a reset before or after the server
-//! read everything, a junk record) played by a scripted client (plain TCP and tls-core,
-//! so FINs, resets and record boundaries happen where the script says) against
-//! `node-tls serve --json` and against Node 20's tls module doing the same
-//! (`tests/node/serve.js`). The server's events, normalised (data merged into byte
-//! counts), and what the client saw must be the same.
+//! 1.3; a full handshake, a first flight cut short, junk instead of TLS, a silent peer;
+//! writes in random chunks; close_notify, a bare FIN, a reset before or after the other
+//! side read everything, a junk record), both ways:
+//! (a) a scripted client (plain TCP and tls-core, so FINs, resets and record boundaries
+//!     happen where the script says) against `node-tls serve --json` and against Node
+//!     20's tls module doing the same (`tests/node/serve.js`);
+//! (b) a scripted server (the same, from the server's side) against `node-tls connect
+//!     --json` and Node's client doing the same (`tests/node/connect.js`), each piping
+//!     "hi" from its stdin.
+//! The events of the side under test, normalised (data merged into byte counts), and
+//! (a) what the scripted client saw, must be the same; where the script leaves a
+//! detail to timing (a reset right after writes) the comparison says which outcomes
+//! the bytes on the wire allow.
 //!
-//! `LIFECYCLE_SCENARIOS=N` (default 300) and `LIFECYCLE_SEED=S` choose the run; a
-//! disagreement names the seed and the script. Scripts that once disagreed are kept in
-//! [`REGRESSIONS`] and replayed first, forever.
+//! `LIFECYCLE_SCENARIOS=N` (default 300 per direction) and `LIFECYCLE_SEED=S` choose
+//! the run; a disagreement names the seed and the script. Seeds that once disagreed are
+//! kept in [`REGRESSIONS`] and replayed first, forever.
 
 use serde_json::Value;
 use std::io::{ErrorKind, Read, Write};
@@ -152,9 +158,10 @@ struct Seen {
     outcome: String,
 }
 
-/// The scripted client: plain TCP and a tls-core client, so that every FIN, reset and
-/// record boundary is where the script puts it.
-struct Client {
+/// A scripted peer: plain TCP and a tls-core connection (a client, or the server of
+/// direction (b)), so that every FIN, reset and record boundary is where the script
+/// puts it.
+struct Peer {
     stream: TcpStream,
     /// Our port: the server's `remotePort` for this connection.
     port: u16,
@@ -163,7 +170,7 @@ struct Client {
     outcome: Option<String>,
 }
 
-impl Client {
+impl Peer {
     fn connect(port: u16, version: &str) -> Self {
         let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
         stream.set_nodelay(true).expect("nodelay");
@@ -234,6 +241,18 @@ impl Client {
         }
     }
 
+    /// Writes `chunks` (one record each, bytes `fill`, `fill + 1`, ...); returns how
+    /// many bytes.
+    fn write_chunks(&mut self, chunks: &[usize], fill: &mut u8) -> usize {
+        for &n in chunks {
+            *fill = fill.wrapping_add(1);
+            self.tls.write(&vec![*fill; n]);
+            self.flush();
+            self.pump(Duration::ZERO, |_| true);
+        }
+        chunks.iter().sum()
+    }
+
     fn reset(self) {
         let _ = socket2::SockRef::from(&self.stream).set_linger(Some(Duration::ZERO));
     }
@@ -242,12 +261,12 @@ impl Client {
 /// Plays `script` against the server on `port`; returns what the client saw and its
 /// own port.
 fn play(script: &Script, port: u16) -> (Seen, u16) {
-    let c = Client::connect(port, script.version);
+    let c = Peer::connect(port, script.version);
     let local = c.port;
     (run(script, c), local)
 }
 
-fn run(script: &Script, mut c: Client) -> Seen {
+fn run(script: &Script, mut c: Peer) -> Seen {
     match &script.opening {
         Opening::Handshake => {
             c.flush();
@@ -285,15 +304,7 @@ fn run(script: &Script, mut c: Client) -> Seen {
     let mut fill = 0u8;
     for step in &script.steps {
         match step {
-            Step::Write(chunks) => {
-                for &n in chunks {
-                    fill = fill.wrapping_add(1);
-                    c.tls.write(&vec![fill; n]);
-                    c.flush();
-                    written += n;
-                    c.pump(Duration::ZERO, |_| true);
-                }
-            }
+            Step::Write(chunks) => written += c.write_chunks(chunks, &mut fill),
             Step::AwaitEcho => c.pump(Duration::from_secs(5), |c| c.echoed >= written),
         }
     }
@@ -382,11 +393,11 @@ impl Server {
     /// connections (a late `close`) are skipped.
     fn events(&mut self, port: u16) -> Vec<String> {
         let deadline = Instant::now() + SETTLE;
-        let mut out: Vec<String> = Vec::new();
-        let mut data = 0usize;
+        let mut events = Events::default();
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let Some(line) = self.proc.line_within(left.max(Duration::from_millis(1))) else {
+                let mut out = events.done();
                 out.push("(nothing more)".into());
                 return out;
             };
@@ -397,20 +408,9 @@ impl Server {
             {
                 continue;
             }
-            let event = v["event"].as_str().unwrap_or("?").to_string();
-            if event != "data" && data > 0 {
-                out.push(format!("data:{data}"));
-                data = 0;
-            }
-            match event.as_str() {
-                "data" => data += v["length"].as_u64().unwrap_or(0) as usize,
-                "secureConnection" => out.push(format!("secureConnection:{}", v["protocol"])),
-                "error" | "clientError" => out.push(format!("{event}:{}", v["code"])),
-                "close" => out.push(format!("close:{}", v["hadError"])),
-                other => out.push(other.to_string()),
-            }
+            let event = events.push(&v);
             if event == "close" || event == "clientError" {
-                return out;
+                return events.done();
             }
         }
     }
@@ -459,19 +459,33 @@ fn agree(script: &Script, a: &(Vec<String>, Seen), b: &(Vec<String>, Seen)) -> b
     allowed(&a.0) && allowed(&b.0)
 }
 
+/// `LIFECYCLE_SCENARIOS` and `LIFECYCLE_SEED` (defaults 300 and 1).
+fn run_size() -> (u64, u64) {
+    let var = |name: &str, default: u64| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    (var("LIFECYCLE_SCENARIOS", 300), var("LIFECYCLE_SEED", 1))
+}
+
+/// Both directions, one after the other (in parallel they would disturb each
+/// other's timing): (a) our server and Node's under the scripted client, (b) our client
+/// and Node's against the scripted server.
 #[test]
 fn generated_lifecycles_match_node() {
     if !have("node") {
         return;
     }
-    let count: u64 = std::env::var("LIFECYCLE_SCENARIOS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(300);
-    let first: u64 = std::env::var("LIFECYCLE_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1);
+    let (count, first) = run_size();
+    let mut failures = servers_direction(count, first);
+    failures.extend(clients_direction(count, first));
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Direction (a); the disagreements.
+fn servers_direction(count: u64, first: u64) -> Vec<String> {
     let mut servers = [Server::ours(), Server::node()];
     let started = Instant::now();
     let seeds: Vec<u64> = REGRESSIONS
@@ -503,5 +517,254 @@ fn generated_lifecycles_match_node() {
         started.elapsed().as_secs_f64(),
         failures.len()
     );
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    failures
+}
+
+/// The scripted server of direction (b): plain TCP and a tls-core server, playing a
+/// [`Script`] from the server's side (its writes, its way of leaving) to one client.
+fn serve_one(listener: &std::net::TcpListener, script: &Script) {
+    let Ok((stream, _)) = listener.accept() else {
+        return;
+    };
+    let _ = stream.set_nodelay(true);
+    let ctx = context::create_secure_context(
+        &context::SecureContextOptions::new()
+            .key(suite::read_fixture("leaf/rsa2048-key.pem"))
+            .cert(suite::read_fixture("leaf/rsa2048-chain.pem"))
+            .max_version(script.version),
+    )
+    .expect("server context");
+    let tls = Connection::server(&ctx, tls_core::ServerOptions::default(), Now::system())
+        .expect("server");
+    let mut s = Peer {
+        port: 0,
+        stream,
+        tls,
+        echoed: 0,
+        outcome: None,
+    };
+    match &script.opening {
+        Opening::Handshake | Opening::Silent => {
+            s.pump(Duration::from_secs(5), |s| s.tls.is_secure());
+        }
+        Opening::CutHello { keep, reset } => {
+            // read the ClientHello, send part of the server's first flight
+            let _ = s.stream.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut buf = vec![0u8; 16384];
+            let mut flight = Vec::new();
+            while flight.is_empty() {
+                match s.stream.read(&mut buf) {
+                    Ok(n) if n > 0 => {
+                        s.tls.feed(&buf[..n]);
+                        s.tls.poll_transmit(&mut flight);
+                    }
+                    _ => return,
+                }
+            }
+            let _ = s.stream.write_all(&flight[..(*keep).min(flight.len() - 1)]);
+            if *reset {
+                s.reset();
+            } else {
+                let _ = s.stream.shutdown(Shutdown::Write);
+                s.pump(SETTLE, |_| false);
+            }
+            return;
+        }
+        Opening::Junk(junk) => {
+            let mut buf = [0u8; 4096];
+            let _ = s.stream.set_read_timeout(Some(Duration::from_secs(5)));
+            let _ = s.stream.read(&mut buf); // the ClientHello
+            let _ = s.stream.write_all(junk);
+            s.pump(SETTLE, |_| false);
+            return;
+        }
+    }
+    if !s.tls.is_secure() {
+        return;
+    }
+    // the client's "hi" first: its one write is then done before the script goes on
+    s.pump(Duration::from_secs(5), |s| s.echoed >= 2);
+    let mut fill = 0u8;
+    for step in &script.steps {
+        match step {
+            Step::Write(chunks) => {
+                s.write_chunks(chunks, &mut fill);
+            }
+            // a pause (the client's "hi" came already)
+            Step::AwaitEcho => s.pump(Duration::from_millis(5), |_| false),
+        }
+    }
+    match script.ending {
+        Ending::CloseNotify => {
+            s.tls.end();
+            s.flush();
+            let _ = s.stream.shutdown(Shutdown::Write);
+            s.pump(SETTLE, |_| false);
+        }
+        Ending::Fin => {
+            let _ = s.stream.shutdown(Shutdown::Write);
+            s.pump(SETTLE, |_| false);
+        }
+        Ending::SettledReset => {
+            s.pump(Duration::from_millis(30), |_| false);
+            s.reset();
+        }
+        Ending::ImmediateReset => s.reset(),
+        Ending::JunkRecord => {
+            s.pump(Duration::from_millis(30), |_| false);
+            let mut junk = vec![23, 3, 3, 0, 40];
+            junk.extend([0x5a; 40]);
+            let _ = s.stream.write_all(&junk);
+            // the client stays after the error (Node): leave after a moment
+            s.pump(Duration::from_millis(200), |_| false);
+        }
+    }
+}
+
+/// A client under test: `node-tls connect --json` or `tests/node/connect.js`, with its
+/// stdin (which it pipes to the server) given "hi" after `secureConnect` and kept open
+/// until the server's script is done. Returns its events, normalised as the server's.
+fn client_events(ours: bool, port: u16, script: &Script) -> Vec<String> {
+    let mut cmd = if ours {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_node-tls"));
+        cmd.args(["connect", "--json", "--reject-unauthorized", "false"])
+            .args(["--max-version", script.version])
+            .arg(format!("127.0.0.1:{port}"));
+        cmd
+    } else {
+        let mut cmd = Command::new("node");
+        cmd.arg(suite::root().join("tests/node/connect.js"))
+            .arg(port.to_string())
+            .arg(script.version);
+        cmd
+    };
+    cmd.stderr(std::process::Stdio::null());
+    events_until_close(Proc::spawn(cmd))
+}
+
+/// A client's event lines until its `close` (or [`SETTLE`]), normalised; then it is
+/// stopped. Its stdin gets "hi" once it is secure (a write pending during the
+/// handshake would change Node's error codes to `EPROTO` by timing alone).
+fn events_until_close(mut client: Proc) -> Vec<String> {
+    let deadline = Instant::now() + SETTLE;
+    let mut events = Events::default();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Some(line) = client.line_within(left.max(Duration::from_millis(1))) else {
+            break;
+        };
+        let Ok(v) = serde_json::from_str::<Value>(&line) else {
+            continue;
+        };
+        match events.push(&v).as_str() {
+            "secureConnect" => {
+                let _ = client.try_write(b"hi"); // it may have left already
+            }
+            "close" => break,
+            _ => {}
+        }
+    }
+    client.close_stdin();
+    let _ = client.terminate();
+    events.done()
+}
+
+/// Event lines normalised for comparison: `name[:detail]`, data merged into `data:N`.
+#[derive(Default)]
+struct Events {
+    out: Vec<String>,
+    data: usize,
+}
+
+impl Events {
+    /// Adds one JSON event line; returns its name.
+    fn push(&mut self, v: &Value) -> String {
+        let event = v["event"].as_str().unwrap_or("?").to_string();
+        if event != "data" && self.data > 0 {
+            self.out.push(format!("data:{}", self.data));
+            self.data = 0;
+        }
+        match event.as_str() {
+            "data" => self.data += v["length"].as_u64().unwrap_or(0) as usize,
+            "secureConnection" | "secureConnect" => {
+                self.out.push(format!("{event}:{}", v["protocol"]));
+            }
+            "error" | "clientError" => self.out.push(format!("{event}:{}", v["code"])),
+            "close" => self.out.push(format!("close:{}", v["hadError"])),
+            other => self.out.push(other.to_string()),
+        }
+        event
+    }
+
+    fn done(mut self) -> Vec<String> {
+        if self.data > 0 {
+            self.out.push(format!("data:{}", self.data));
+        }
+        self.out
+    }
+}
+
+/// [`agree`] for clients: a reset right after the server's writes leaves to timing what
+/// the client read before it (data, tickets) and whether it sees an end or the reset.
+fn clients_agree(script: &Script, a: &[String], b: &[String]) -> bool {
+    if a == b {
+        return true;
+    }
+    if let Opening::CutHello { reset: true, .. } = script.opening {
+        // part of the server's flight and the reset, read together or one by one:
+        // Node's client says `end` first only in the first case
+        let without_end =
+            |e: &[String]| -> Vec<String> { e.iter().filter(|x| *x != "end").cloned().collect() };
+        return without_end(a) == without_end(b);
+    }
+    if script.ending != Ending::ImmediateReset || a.first() != b.first() {
+        return false;
+    }
+    let allowed = |events: &[String]| {
+        let rest: Vec<&str> = events
+            .iter()
+            .skip(1)
+            .map(String::as_str)
+            .filter(|e| *e != "session" && !e.starts_with("data:"))
+            .collect();
+        let reset = |e: &str| e == "error:\"ECONNRESET\"" || e == "error:\"EPIPE\"";
+        match rest.as_slice() {
+            ["end", "close:false"] => true,
+            [e, "close:true"] | ["end", e, "close:true"] => reset(e),
+            _ => false,
+        }
+    };
+    allowed(a) && allowed(b)
+}
+
+/// Direction (b); the disagreements.
+fn clients_direction(count: u64, first: u64) -> Vec<String> {
+    let started = Instant::now();
+    let mut failures = Vec::new();
+    for seed in first..first + count {
+        let script = Script::generate(seed);
+        let runs: Vec<Vec<String>> = [true, false]
+            .iter()
+            .map(|&ours| {
+                let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+                let port = listener.local_addr().expect("address").port();
+                std::thread::scope(|scope| {
+                    scope.spawn(|| serve_one(&listener, &script));
+                    client_events(ours, port, &script)
+                })
+            })
+            .collect();
+        if !clients_agree(&script, &runs[0], &runs[1]) {
+            failures.push(format!(
+                "seed {seed}: {script:?}\n  ours: {:?}\n  node: {:?}",
+                runs[0], runs[1]
+            ));
+        }
+    }
+    eprintln!(
+        "lifecycle (clients): {count} scripts against our client and Node's in {:.1} s, {} disagree",
+        started.elapsed().as_secs_f64(),
+        failures.len()
+    );
+    failures
 }

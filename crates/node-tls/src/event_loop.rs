@@ -928,7 +928,7 @@ fn socket_io(state: &mut State, id: usize, ready: Ready) -> Option<io::Error> {
                         s.fail_io(id, e, "read", queue);
                     } else {
                         // Node: a reset during the handshake is "socket disconnected".
-                        s.tls.feed_eof();
+                        s.tls.feed_reset();
                     }
                     break;
                 }

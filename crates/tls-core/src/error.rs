@@ -26,7 +26,7 @@ pub enum Error {
     },
     /// The peer sent something that is not TLS, with OpenSSL's reason.
     NotTls {
-        /// `"http request"` or `"wrong version number"`.
+        /// `"http request"`, `"https proxy request"` or `"wrong version number"`.
         reason: &'static str,
     },
     /// The client offered only protocol versions rustls does not speak (TLS 1.0/1.1,
@@ -38,6 +38,10 @@ pub enum Error {
     /// "cipher operation failed" (`ERR_SSL_CIPHER_OPERATION_FAILED`), not "bad record
     /// mac" as for TLS 1.3.
     CipherOperationFailed,
+    /// Client side: the handshake failed on this protocol error while application data
+    /// was waiting to be sent; Node reports it from the write (`EPROTO`, "write EPROTO
+    /// <the OpenSSL error>").
+    WriteEproto(Box<Error>),
     /// rustls refused the peer's messages (and queued an alert for it).
     Tls(TlsError),
     /// The application refused the connection at its decision point (Node: an error
@@ -104,6 +108,7 @@ impl Error {
             Self::EofDuringHandshake { .. } | Self::ClientRejected(_) => "ECONNRESET".to_string(),
             Self::Refused { code, .. } => code.clone(),
             Self::CipherOperationFailed => "ERR_SSL_CIPHER_OPERATION_FAILED".to_string(),
+            Self::WriteEproto(_) => "EPROTO".to_string(),
             _ => match self.openssl_reason() {
                 Some((_, reason)) => format!("ERR_SSL_{}", reason.to_uppercase().replace(' ', "_")),
                 None => "ERR_SSL_PROTOCOL_ERROR".to_string(),
@@ -120,10 +125,10 @@ impl Error {
     fn openssl_reason(&self) -> Option<(u32, String)> {
         match self {
             Self::NotTls { reason } => Some((
-                if *reason == "http request" {
-                    0x9c
-                } else {
-                    0x10b
+                match *reason {
+                    "http request" => 0x9c,
+                    "https proxy request" => 0x9b,
+                    _ => 0x10b,
                 },
                 (*reason).to_string(),
             )),
@@ -225,6 +230,7 @@ impl fmt::Display for Error {
             Self::CipherOperationFailed => {
                 f.write_str("error:1C800066:Provider routines::cipher operation failed")
             }
+            Self::WriteEproto(inner) => write!(f, "write EPROTO {inner}"),
             Self::EofDuringHandshake { client: true } => f.write_str(
                 "Client network socket disconnected before secure TLS connection was established",
             ),
@@ -253,6 +259,7 @@ impl std::error::Error for Error {
         match self {
             Self::Verify(code) | Self::ClientRejected(code) => Some(code),
             Self::Tls(e) => Some(e),
+            Self::WriteEproto(inner) => Some(inner.as_ref()),
             _ => None,
         }
     }

@@ -309,6 +309,53 @@ fn garbage_and_http_on_the_wire() {
         panic!()
     };
     assert_eq!(err.code(), "ERR_SSL_WRONG_VERSION_NUMBER");
+    // OpenSSL 3's list, on both sides (measured against Node 20)
+    for (input, code) in [
+        (&b"GET / HTTP/1.1\r\n"[..], "ERR_SSL_HTTP_REQUEST"),
+        (b"POST / HTTP/1.1\r\n", "ERR_SSL_HTTP_REQUEST"),
+        (b"HEAD / HTTP/1.1\r\n", "ERR_SSL_HTTP_REQUEST"),
+        (b"PUT / HTTP/1.1\r\n", "ERR_SSL_HTTP_REQUEST"),
+        (b"POSTX", "ERR_SSL_WRONG_VERSION_NUMBER"),
+        (b"DELETE / HTTP/1.1\r\n", "ERR_SSL_WRONG_VERSION_NUMBER"),
+        (b"OPTIONS / HTTP/1.1\r\n", "ERR_SSL_WRONG_VERSION_NUMBER"),
+        (b"PATCH / HTTP/1.1\r\n", "ERR_SSL_WRONG_VERSION_NUMBER"),
+        (b"CONNECT a:443 HTTP/1.1\r\n", "ERR_SSL_HTTPS_PROXY_REQUEST"),
+    ] {
+        let mut s = server(&spec_server(), false, false);
+        s.feed(input);
+        let mut c = client_to("localhost", &spec_client());
+        c.feed(input);
+        for side in [&mut s, &mut c] {
+            let Some(Event::Error(err)) = side.poll_event() else {
+                panic!()
+            };
+            assert_eq!(err.code(), code, "{}", String::from_utf8_lossy(input));
+        }
+    }
+}
+
+#[test]
+fn a_client_write_pending_when_the_handshake_fails_is_eproto_as_node() {
+    let mut c = client_to("localhost", &spec_client());
+    c.write(b"hi");
+    c.feed(b"HTTP/1.1 400 Bad Request\r\n\r\n");
+    let Some(Event::Error(err)) = c.poll_event() else {
+        panic!()
+    };
+    assert_eq!(err.code(), "EPROTO");
+    assert_eq!(
+        err.to_string(),
+        "write EPROTO error:0A00010B:SSL routines::wrong version number"
+    );
+    // an end of stream is still "disconnected", whatever is pending
+    let mut c = client_to("localhost", &spec_client());
+    c.write(b"hi");
+    c.feed_eof();
+    assert!(matches!(c.poll_event(), Some(Event::End)));
+    let Some(Event::Error(err)) = c.poll_event() else {
+        panic!()
+    };
+    assert_eq!(err.code(), "ECONNRESET");
 }
 
 #[test]
@@ -337,6 +384,8 @@ fn a_request_line_trickling_in_is_still_an_http_request() {
 fn eof_during_handshake_is_econnreset() {
     let mut c = client_to("localhost", &spec_client());
     c.feed_eof();
+    // Node's client: `end`, then the error
+    assert!(matches!(c.poll_event(), Some(Event::End)));
     let Some(Event::Error(err)) = c.poll_event() else {
         panic!()
     };

@@ -26,7 +26,8 @@ pub enum Error {
     },
     /// The peer sent something that is not TLS, with OpenSSL's reason.
     NotTls {
-        /// `"http request"`, `"https proxy request"` or `"wrong version number"`.
+        /// `"http request"`, `"https proxy request"`, `"packet length too long"` or
+        /// `"wrong version number"`.
         reason: &'static str,
     },
     /// The client offered only protocol versions rustls does not speak (TLS 1.0/1.1,
@@ -128,6 +129,7 @@ impl Error {
                 match *reason {
                     "http request" => 0x9c,
                     "https proxy request" => 0x9b,
+                    "packet length too long" => 0xc6,
                     _ => 0x10b,
                 },
                 (*reason).to_string(),

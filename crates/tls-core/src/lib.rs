@@ -446,6 +446,10 @@ impl Connection {
         }
         self.first_bytes_seen = true;
         if let Some(reason) = not_tls(&self.head) {
+            if reason == "packet length too long" {
+                // OpenSSL answers this one with a record_overflow alert
+                self.pending_out.extend_from_slice(&[21, 3, 3, 0, 2, 2, 22]);
+            }
             self.fail(Error::NotTls { reason });
             return;
         }
@@ -1232,7 +1236,16 @@ fn not_tls(head: &[u8]) -> Option<&'static str> {
     if head.starts_with(b"CONNE") {
         return Some("https proxy request");
     }
-    if !(20..=24).contains(head.first()?) || head.get(1) != Some(&3) {
+    if head.get(1) != Some(&3) {
+        return Some("wrong version number");
+    }
+    // OpenSSL reads a first record of up to 16707 bytes (its read buffer) whatever its
+    // type, and refuses a longer one (measured against Node 20)
+    let length = u16::from_be_bytes([*head.get(3)?, *head.get(4)?]);
+    if length > 16707 {
+        return Some("packet length too long");
+    }
+    if !(20..=24).contains(head.first()?) {
         return Some("wrong version number");
     }
     None

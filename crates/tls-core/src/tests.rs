@@ -320,6 +320,8 @@ fn garbage_and_http_on_the_wire() {
         (b"OPTIONS / HTTP/1.1\r\n", "ERR_SSL_WRONG_VERSION_NUMBER"),
         (b"PATCH / HTTP/1.1\r\n", "ERR_SSL_WRONG_VERSION_NUMBER"),
         (b"CONNECT a:443 HTTP/1.1\r\n", "ERR_SSL_HTTPS_PROXY_REQUEST"),
+        (&[65, 3, 68, 0x78, 0x4f], "ERR_SSL_PACKET_LENGTH_TOO_LONG"),
+        (&[22, 3, 1, 0x41, 0x44], "ERR_SSL_PACKET_LENGTH_TOO_LONG"), // 16708
     ] {
         let mut s = server(&spec_server(), false, false);
         s.feed(input);
@@ -332,6 +334,18 @@ fn garbage_and_http_on_the_wire() {
             assert_eq!(err.code(), code, "{}", String::from_utf8_lossy(input));
         }
     }
+}
+
+#[test]
+fn a_first_record_too_long_gets_openssls_record_overflow_alert() {
+    let mut s = server(&spec_server(), false, false);
+    s.feed(&[22, 3, 1, 0x41, 0x44]); // 16708 bytes announced
+    let mut out = Vec::new();
+    s.poll_transmit(&mut out);
+    assert_eq!(out, [21, 3, 3, 0, 2, 2, 22]);
+    let mut s = server(&spec_server(), false, false);
+    s.feed(&[22, 3, 1, 0x41, 0x43]); // 16707: read on, as OpenSSL does
+    assert!(s.poll_event().is_none());
 }
 
 #[test]

@@ -581,19 +581,14 @@ impl EventLoop {
     /// Node's `newSession(sessionId, sessionData, cb)` for connection `id` of server
     /// `sid`; without a listener, done at once.
     fn new_session(&self, sid: usize, id: usize, session_id: &[u8], data: &[u8]) {
-        let done = crate::SessionDone::new(self.weak(), id);
-        let mut unanswered = Some(done);
+        let done = || crate::SessionDone::new(self.weak(), id);
         let called = self.call_decider(
             sid,
             |s| &mut s.new_session_handler,
-            |f| {
-                if let Some(done) = unanswered.take() {
-                    f(session_id, data, done);
-                }
-            },
+            |f| f(session_id, data, done()),
         );
-        if let (false, Some(done)) = (called, unanswered) {
-            done.done();
+        if !called {
+            done().done();
         }
     }
 
@@ -608,19 +603,18 @@ impl EventLoop {
             .sockets
             .get(&id)
             .and_then(|s| s.tls.server_certificate(context.as_ref()));
-        let Some(chain) = chain else {
-            // No certificate fits this client: the handshake fails on its own.
-            let mut state = self.shared.state.borrow_mut();
-            crate::sni::decide(&mut state, id, |tls| tls.decide(context.as_ref()));
-            return;
-        };
-        let reply = crate::OcspReply::new(self.weak(), id, context.clone());
-        let issuer = chain.get(1).map(Vec::as_slice);
-        if !self.call_decider(
-            sid,
-            |s| &mut s.ocsp_handler,
-            |f| f(&chain[0], issuer, reply),
-        ) {
+        // No certificate fits this client (the handshake then fails on its own), or
+        // no listener: go on.
+        let asked = chain.is_some_and(|chain| {
+            let reply = crate::OcspReply::new(self.weak(), id, context.clone());
+            let issuer = chain.get(1).map(Vec::as_slice);
+            self.call_decider(
+                sid,
+                |s| &mut s.ocsp_handler,
+                |f| f(&chain[0], issuer, reply),
+            )
+        });
+        if !asked {
             let mut state = self.shared.state.borrow_mut();
             crate::sni::decide(&mut state, id, |tls| tls.decide(context.as_ref()));
         }

@@ -52,11 +52,7 @@ impl OcspReply {
 
     /// `cb(err)`: refuse the connection; `'clientError'` gets this code and message.
     pub fn error(self, code: impl Into<String>, message: impl Into<String>) {
-        let err = tls_core::Error::Refused {
-            code: code.into(),
-            message: message.into(),
-        };
-        self.answer(|tls, _| tls.refuse(err));
+        crate::sni::refuse(&self.ev, self.id, code.into(), message.into());
     }
 
     fn answer(self, f: impl FnOnce(&mut tls_core::Connection, Option<&SecureContext>)) {

@@ -52,15 +52,7 @@ impl ResumeReply {
 
     /// `cb(err)`: refuse the connection; `'clientError'` gets this code and message.
     pub fn error(self, code: impl Into<String>, message: impl Into<String>) {
-        let err = tls_core::Error::Refused {
-            code: code.into(),
-            message: message.into(),
-        };
-        if let Some(shared) = self.ev.upgrade() {
-            crate::sni::decide(&mut shared.state.borrow_mut(), self.id, |tls| {
-                tls.refuse(err)
-            });
-        }
+        crate::sni::refuse(&self.ev, self.id, code.into(), message.into());
     }
 
     /// Applies `f`, then the decision goes on to SNI.

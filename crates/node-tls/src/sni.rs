@@ -69,19 +69,16 @@ impl SniReply {
 
     /// `cb(err)`: refuse the connection; `'clientError'` gets this code and message.
     pub fn error(self, code: impl Into<String>, message: impl Into<String>) {
-        let err = tls_core::Error::Refused {
-            code: code.into(),
-            message: message.into(),
-        };
-        self.answer(|tls| tls.refuse(err));
+        refuse(&self.ev, self.id, code.into(), message.into());
     }
+}
 
-    fn answer(self, f: impl FnOnce(&mut tls_core::Connection)) {
-        let Some(shared) = self.ev.upgrade() else {
-            return;
-        };
-        let mut state = shared.state.borrow_mut();
-        decide(&mut state, self.id, f);
+/// A decision callback's `cb(err)`: connection `id` is refused, and `'clientError'`
+/// gets this code and message.
+pub(crate) fn refuse(ev: &Weak<Shared>, id: usize, code: String, message: String) {
+    if let Some(shared) = ev.upgrade() {
+        let err = tls_core::Error::Refused { code, message };
+        decide(&mut shared.state.borrow_mut(), id, |tls| tls.refuse(err));
     }
 }
 

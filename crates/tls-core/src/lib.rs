@@ -506,7 +506,7 @@ impl Connection {
                     self.ocsp_response = reports.ocsp_response;
                 }
             }
-            let new_sessions = self.new_sessions(reports.new_sessions);
+            let mut new_sessions = self.new_sessions(reports.new_sessions);
             if let Err(e) = processed {
                 // The handshake may have ended in this same flight (a TLS 1.3 client's
                 // Finished, then a bad record): Node says `secure` first, then the error.
@@ -535,14 +535,11 @@ impl Connection {
             }
             // Node reports a TLS 1.2 session before the handshake is done, a TLS 1.3
             // ticket's after.
-            let tls13 = self.protocol_is_tls13();
-            if !tls13 {
-                self.push_new_sessions(&new_sessions);
+            if !self.protocol_is_tls13() {
+                self.push_new_sessions(std::mem::take(&mut new_sessions));
             }
             self.after_packets();
-            if tls13 {
-                self.push_new_sessions(&new_sessions);
-            }
+            self.push_new_sessions(new_sessions);
         }
     }
 
@@ -579,13 +576,10 @@ impl Connection {
         stored
     }
 
-    fn push_new_sessions(&mut self, sessions: &[(Vec<u8>, Vec<u8>)]) {
+    fn push_new_sessions(&mut self, sessions: Vec<(Vec<u8>, Vec<u8>)>) {
         for (id, data) in sessions {
             self.sessions_unanswered += 1;
-            self.events.push_back(Event::NewSession {
-                id: id.clone(),
-                data: data.clone(),
-            });
+            self.events.push_back(Event::NewSession { id, data });
         }
     }
 

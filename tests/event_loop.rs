@@ -269,6 +269,26 @@ fn write_reports_backpressure_and_drain_follows() {
 /// A scripted TLS 1.3 client on a thread: handshakes (its Finished held back), says
 /// `ready`, waits for `go`, then writes its Finished and `hi` in one segment, and
 /// after `reset` (sent by the test) closes with `SO_LINGER` 0: a reset, no FIN.
+/// A tls-core client over a blocking socket, secure (its last flight still queued).
+fn handshaken_client(port: u16) -> (std::net::TcpStream, tls_core::Connection) {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let ctx = node_tls::create_secure_context(&Default::default()).unwrap();
+    let mut options = tls_core::ClientOptions::new("localhost");
+    options.reject_unauthorized = false;
+    let mut tls = tls_core::Connection::client(&ctx, options, tls_core::Now::system()).unwrap();
+    let mut out = Vec::new();
+    tls.poll_transmit(&mut out);
+    stream.write_all(&out).unwrap();
+    let mut buf = vec![0u8; 16384];
+    while !tls.is_secure() {
+        let n = stream.read(&mut buf).unwrap();
+        assert!(n > 0, "server closed during the handshake");
+        tls.feed(&buf[..n]);
+        while tls.poll_event().is_some() {}
+    }
+    (stream, tls)
+}
+
 fn resetting_client(
     port: u16,
 ) -> (
@@ -279,21 +299,8 @@ fn resetting_client(
     let (tx_up, rx_up) = std::sync::mpsc::channel();
     let (tx_down, rx_down) = std::sync::mpsc::channel::<&'static str>();
     let handle = std::thread::spawn(move || {
-        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-        let ctx = node_tls::create_secure_context(&Default::default()).unwrap();
-        let mut options = tls_core::ClientOptions::new("localhost");
-        options.reject_unauthorized = false;
-        let mut tls = tls_core::Connection::client(&ctx, options, tls_core::Now::system()).unwrap();
+        let (mut stream, mut tls) = handshaken_client(port);
         let mut out = Vec::new();
-        tls.poll_transmit(&mut out);
-        stream.write_all(&out).unwrap();
-        let mut buf = vec![0u8; 16384];
-        while !tls.is_secure() {
-            let n = stream.read(&mut buf).unwrap();
-            assert!(n > 0, "server closed during the handshake");
-            tls.feed(&buf[..n]);
-            while tls.poll_event().is_some() {}
-        }
         tx_up.send("ready").unwrap();
         assert_eq!(rx_down.recv().unwrap(), "go");
         tls.write(b"hi");
@@ -371,4 +378,64 @@ fn a_peer_that_writes_then_resets_gets_end_or_error_as_node_tells_them() {
             "reset before read: {reset_before_read}"
         );
     }
+}
+
+/// A TLS 1.3 client refused after its handshake (no certificate, `rejectUnauthorized`)
+/// that writes 100 KB with its Finished: the server reads one 64 KiB chunk, decides, and
+/// closes. With the rest left unread the kernel would reset the connection (which can
+/// destroy the alert before the client reads it); the server drains it first, so the
+/// client reads the alert, then a clean end of stream.
+#[test]
+fn a_refused_client_gets_the_alert_and_a_fin_not_a_reset() {
+    let ev = EventLoop::new().unwrap();
+    let server_log = log();
+    let options = ServerOptions::new()
+        .key(read_fixture("leaf/rsa2048-key.pem"))
+        .cert(read_fixture("leaf/rsa2048-chain.pem"))
+        .ca(read_fixture("client/client-ca-cert.pem"))
+        .request_cert(true)
+        .reject_unauthorized(true);
+    let (_server, port) = echo_server(&ev, options, &server_log);
+    let client = std::thread::spawn(move || {
+        let (mut stream, mut tls) = handshaken_client(port);
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; 16384];
+        tls.write(&vec![7u8; 100_000]);
+        out.clear();
+        tls.poll_transmit(&mut out); // Certificate (empty), Finished, then the data
+        stream.write_all(&out).unwrap();
+        let mut error = None;
+        loop {
+            match stream.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    tls.feed(&buf[..n]);
+                    while let Some(event) = tls.poll_event() {
+                        if let tls_core::Event::Error(e) = event {
+                            error = Some(e.code().to_string());
+                        }
+                    }
+                }
+                Err(e) => panic!("the server reset the connection: {e}"),
+            }
+        }
+        // a reset may follow the FIN (the socket closed with bytes unread); it shows
+        // on the next write
+        std::thread::sleep(Duration::from_millis(200));
+        if let Err(e) = stream.write_all(b"x") {
+            panic!("the server reset the connection after its FIN: {e}");
+        }
+        error
+    });
+    wait(
+        &ev,
+        &server_log,
+        "clientError:ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE",
+    );
+    // the loop wakes on events only: give it a moment to close, then join
+    ev.run_until(|| false, Duration::from_millis(500)).unwrap();
+    assert_eq!(
+        client.join().unwrap().as_deref(),
+        Some("ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED")
+    );
 }

@@ -1021,6 +1021,9 @@ pub(crate) fn flush_dirty(state: &mut State) {
             || (s.write_shut && (s.tls.peer_ended() || s.read_eof));
         if finished {
             s.closed = true;
+            if !s.destroyed && !s.read_eof {
+                s.stream.drain_input(256 * 1024);
+            }
             let _ = registry.deregister(&mut s.stream);
             let _ = s.stream.shutdown_write();
             queue.push_back(Emit::Close(id, s.had_error));

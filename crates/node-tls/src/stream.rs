@@ -40,6 +40,21 @@ impl Stream {
         }
     }
 
+    /// Reads and drops what the peer sent and nobody will read (up to `limit` bytes),
+    /// so that closing sends a FIN, not the reset the kernel sends when unread bytes
+    /// are left, which can destroy our last bytes (an alert) before the peer reads
+    /// them. Node (libuv) has read them already when it closes such a socket.
+    pub(crate) fn drain_input(&mut self, limit: usize) {
+        let mut buf = [0u8; 16_384];
+        let mut left = limit;
+        while left > 0 {
+            match self.read(&mut buf[..left.min(16_384)]) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => left -= n,
+            }
+        }
+    }
+
     pub(crate) fn set_nodelay(&self) {
         self.set_nodelay_to(true);
     }

@@ -130,6 +130,7 @@ impl Error {
                     "http request" => 0x9c,
                     "https proxy request" => 0x9b,
                     "packet length too long" => 0xc6,
+                    "unexpected message" => 0xf4,
                     _ => 0x10b,
                 },
                 (*reason).to_string(),

@@ -286,6 +286,8 @@ pub struct Connection {
     /// The first bytes received (up to a record header), until they are judged.
     head: Vec<u8>,
     first_bytes_seen: bool,
+    /// Bytes of a first record of no known type read past its header.
+    body_seen: usize,
     /// Set when we refuse the peer's certificate: Node destroys the socket at once, so
     /// the handshake messages rustls queued (our Finished) are never sent.
     discard_output: bool,
@@ -406,6 +408,7 @@ impl Connection {
             peer_ended: false,
             head: Vec::new(),
             first_bytes_seen: false,
+            body_seen: 0,
             discard_output: false,
             pending_out: Vec::new(),
             end_requested: false,
@@ -444,8 +447,8 @@ impl Connection {
         if self.head.len() < 5 {
             return;
         }
-        self.first_bytes_seen = true;
         if let Some(reason) = not_tls(&self.head) {
+            self.first_bytes_seen = true;
             if reason == "packet length too long" {
                 // OpenSSL answers this one with a record_overflow alert
                 self.pending_out.extend_from_slice(&[21, 3, 3, 0, 2, 2, 22]);
@@ -453,6 +456,29 @@ impl Connection {
             self.fail(Error::NotTls { reason });
             return;
         }
+        if !(20..=24).contains(&self.head[0]) {
+            // A record of no known type with a version of 3.x and a length that fits:
+            // OpenSSL reads it whole, then calls it an unexpected message, with that
+            // alert in the record's own version (measured against Node 20).
+            let whole = 5 + usize::from(u16::from_be_bytes([self.head[3], self.head[4]]));
+            let rest = &data[take..];
+            let more = rest
+                .len()
+                .min(whole.saturating_sub(self.head.len() + self.body_seen));
+            self.body_seen += more;
+            if self.head.len() + self.body_seen < whole {
+                return;
+            }
+            self.first_bytes_seen = true;
+            let (major, minor) = (self.head[1], self.head[2]);
+            self.pending_out
+                .extend_from_slice(&[21, major, minor, 0, 2, 2, 10]);
+            self.fail(Error::NotTls {
+                reason: "unexpected message",
+            });
+            return;
+        }
+        self.first_bytes_seen = true;
         let head = std::mem::take(&mut self.head);
         self.feed_records(&head);
         self.feed_records(&data[take..]);
@@ -1239,9 +1265,7 @@ fn not_tls(head: &[u8]) -> Option<&'static str> {
     if length > 16707 {
         return Some("packet length too long");
     }
-    if !(20..=24).contains(head.first()?) {
-        return Some("wrong version number");
-    }
+    // a record of no known type: read whole, then refused (see `feed`)
     None
 }
 

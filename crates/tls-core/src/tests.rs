@@ -945,3 +945,40 @@ fn sessions_stay_the_servers_whichever_sni_context_answers() {
         assert_eq!(reused, [false, true], "{version}");
     }
 }
+
+#[test]
+fn a_first_record_of_no_known_type_is_read_whole_then_an_unexpected_message() {
+    // 'I', version 3.129, 1855 bytes announced (measured against Node 20: it waits for
+    // the whole record, then answers unexpected_message in the record's version)
+    let mut head = vec![0x49, 3, 0x81, 0x07, 0x3f];
+    head.extend([0x5a; 100]);
+    let mut s = server(&spec_server(), false, false);
+    s.feed(&head);
+    assert!(
+        s.poll_event().is_none(),
+        "judged before the record is whole"
+    );
+    s.feed(&[0x5a; 1000]);
+    assert!(s.poll_event().is_none());
+    s.feed(&[0x5a; 755]);
+    let Some(Event::Error(err)) = s.poll_event() else {
+        panic!("no error once the record is whole")
+    };
+    assert_eq!(err.code(), "ERR_SSL_UNEXPECTED_MESSAGE");
+    assert_eq!(
+        err.to_string(),
+        "error:0A0000F4:SSL routines::unexpected message"
+    );
+    let mut out = Vec::new();
+    s.poll_transmit(&mut out);
+    assert_eq!(out, [21, 3, 0x81, 0, 2, 2, 10]);
+    // the client side reads it the same way
+    let mut c = client_to("localhost", &spec_client());
+    c.feed(&[0x49, 3, 3, 0, 2, 1]);
+    assert!(c.poll_event().is_none());
+    c.feed(&[1]);
+    let Some(Event::Error(err)) = c.poll_event() else {
+        panic!()
+    };
+    assert_eq!(err.code(), "ERR_SSL_UNEXPECTED_MESSAGE");
+}

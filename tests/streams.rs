@@ -1,5 +1,6 @@
-//! Streams that stop: pause/resume, pipe with back-pressure end to end, and
-//! `write()` after `end()`, both peers ours on one loop over loopback.
+//! Streams that stop: pause/resume, pipe with back-pressure end to end, `write()`
+//! after `end()` or the peer's end, `destroy()`, both peers ours on one loop over
+//! loopback.
 
 use node_tls::{
     connect, create_server, ConnectOptions, EventLoop, ServerOptions, TlsSocket, HIGH_WATER_MARK,
@@ -211,10 +212,10 @@ fn write_after_end_is_an_error_as_in_node() {
         sock.end();
         w.set(sock.write(b"too late"));
     });
-    let closed = Rc::new(Cell::new(false));
+    let closed = Rc::new(Cell::new(None));
     let c = closed.clone();
-    sock.on_close(move |_, _| c.set(true));
-    ev.run_until(|| closed.get(), Duration::from_secs(10))
+    sock.on_close(move |_, had_error| c.set(Some(had_error)));
+    ev.run_until(|| closed.get().is_some(), Duration::from_secs(10))
         .unwrap();
     assert!(!wrote_after.get());
     assert_eq!(
@@ -223,6 +224,88 @@ fn write_after_end_is_an_error_as_in_node() {
             "ERR_STREAM_WRITE_AFTER_END".to_string(),
             "write after end".to_string()
         )]
+    );
+    // Node destroys the stream with the error: close says hadError
+    assert_eq!(closed.get(), Some(true));
+}
+
+/// The server's socket's events, as `name` or `name:detail`, shared with the test.
+type Log = Rc<RefCell<Vec<String>>>;
+
+fn log_events(sock: &TlsSocket, log: &Log) {
+    let l = log.clone();
+    sock.on_data(move |_, d| l.borrow_mut().push(format!("data:{}", d.len())));
+    let l = log.clone();
+    sock.on_end(move |_| l.borrow_mut().push("end".into()));
+    let l = log.clone();
+    sock.on_error(move |_, e| l.borrow_mut().push(format!("error:{}:{e}", e.code())));
+    let l = log.clone();
+    sock.on_close(move |_, had| l.borrow_mut().push(format!("close:{had}")));
+}
+
+/// A server whose connections run `act` once secure (after logging their events), and
+/// a client that writes "hello" and ends once secure; the server socket's events.
+fn server_acting(act: impl Fn(&TlsSocket) + 'static) -> Vec<String> {
+    let ev = EventLoop::new().unwrap();
+    let server = create_server(&ev, p256_server()).unwrap();
+    let log: Log = Rc::default();
+    let l = log.clone();
+    server.on_secure_connection(move |sock| {
+        log_events(sock, &l);
+        act(sock);
+    });
+    let port = server.listen("127.0.0.1", 0).unwrap().port();
+    let sock = client(&ev, port);
+    sock.on_secure_connect(|sock| {
+        sock.write(b"hello");
+        sock.end();
+    });
+    sock.on_data(|_, _| {});
+    let done = log.clone();
+    ev.run_until(
+        || done.borrow().iter().any(|e| e.starts_with("close")),
+        Duration::from_secs(10),
+    )
+    .unwrap();
+    let events = log.borrow().clone();
+    events
+}
+
+#[test]
+fn after_destroy_only_close_comes_as_in_node() {
+    // the client's "hello" and end may be read already: they are not emitted
+    assert_eq!(server_acting(|sock| sock.destroy()), ["close:false"]);
+    // destroyed from a data handler: no end after it
+    let events = server_acting(|sock| {
+        sock.on_data(|sock, _| sock.destroy());
+    });
+    assert_eq!(events, ["data:5", "close:false"]);
+}
+
+#[test]
+fn a_write_after_the_peer_ended_is_node_s_epipe() {
+    // the peer's end ends our side too (allowHalfOpen false), after the 'end'
+    // handlers: a write in one still goes out
+    let events = server_acting(|sock| {
+        sock.on_end(|sock| assert!(sock.write(b"x")));
+    });
+    assert_eq!(events, ["data:5", "end", "close:false"]);
+    // once our side is ended (here by the handler, as a pipe does), a write is Node's
+    // writeAfterFIN: EPIPE, the socket destroyed with it
+    let events = server_acting(|sock| {
+        sock.on_end(|sock| {
+            sock.end();
+            assert!(!sock.write(b"x"));
+        });
+    });
+    assert_eq!(
+        events,
+        [
+            "data:5",
+            "end",
+            "error:EPIPE:This socket has been ended by the other party",
+            "close:true"
+        ]
     );
 }
 

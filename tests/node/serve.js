@@ -2,6 +2,8 @@
 // the same JSON lines: the reference the lifecycle tests compare our server with.
 // Usage: node serve.js KEY CERT HANDSHAKE_TIMEOUT_MS [CA [reject]]
 // (with CA: requestCert and that CA; "reject": rejectUnauthorized too)
+// A client whose servername is ACT.act.localhost makes the server act on its socket
+// (see ACTS): what the lifecycle tests' in-process server of ours does the same way.
 'use strict';
 const tls = require('tls');
 const fs = require('fs');
@@ -24,11 +26,26 @@ const server = tls.createServer({
     remotePort: port,
   });
   s.on('data', (d) => out({ event: 'data', length: d.length, remotePort: port }));
-  s.pipe(s);
   s.on('end', () => out({ event: 'end', remotePort: port }));
   s.on('error', (e) => out({ event: 'error', code: e.code, message: e.message, remotePort: port }));
   s.on('close', (hadError) => out({ event: 'close', hadError, remotePort: port }));
+  s.on('timeout', () => out({ event: 'timeout', remotePort: port }));
+  s.pipe(s);
+  // after the docs' echo pipe, as a user's handler would be
+  const act = ACTS[(s.servername || '').replace(/\.act\.localhost$/, '')];
+  if (act) act(s);
 });
+// What the server does to a connection, by the client's servername.
+const ACTS = {
+  'end': (s) => s.end(),
+  'end-twice': (s) => { s.end(); s.end(); },
+  'write-after-end': (s) => { s.end(); s.write('x'); },
+  'destroy': (s) => s.destroy(),
+  'destroy-on-data': (s) => s.once('data', () => s.destroy()),
+  'end-on-data': (s) => s.once('data', () => s.end()),
+  'write-on-end': (s) => s.once('end', () => s.write('x')),
+  'timeout': (s) => { s.setTimeout(100); s.on('timeout', () => s.end()); },
+};
 server.on('tlsClientError', (e, s) => out({ event: 'clientError', code: e.code, message: e.message, remotePort: portOf(s) }));
 // a socket reset before its handshake is done has no remotePort any more: its TCP
 // socket's, read at once (net caches it), still says

@@ -36,14 +36,28 @@ impl Error {
         }
     }
 
+    /// A stream's own error: Node's `code` and `message`.
+    fn stream(code: &'static str, message: &'static str) -> Self {
+        Self {
+            kind: Kind::Stream { code, message },
+        }
+    }
+
     /// `write()` after `end()`: Node's `ERR_STREAM_WRITE_AFTER_END`.
     pub(crate) fn write_after_end() -> Self {
-        Self {
-            kind: Kind::Stream {
-                code: "ERR_STREAM_WRITE_AFTER_END",
-                message: "write after end",
-            },
-        }
+        Self::stream("ERR_STREAM_WRITE_AFTER_END", "write after end")
+    }
+
+    /// `write()` once the peer ended and so did we (`allowHalfOpen` false): Node's
+    /// `writeAfterFIN`, `EPIPE`.
+    pub(crate) fn write_after_fin() -> Self {
+        Self::stream("EPIPE", "This socket has been ended by the other party")
+    }
+
+    /// `write()` once the TLS session failed after the handshake: Node's write gets
+    /// `EPROTO` from its TLS layer.
+    pub(crate) fn write_eproto() -> Self {
+        Self::stream("EPROTO", "write EPROTO")
     }
 
     /// Node's `err.code`.

@@ -49,6 +49,8 @@ pub(crate) enum Emit {
     OcspRequest(usize, usize, Option<SecureContext>),
     /// Client: what the server stapled.
     OcspResponse(usize, Option<Vec<u8>>),
+    /// The error of a `destroy(err)`, right before its `Close`.
+    DestroyError(usize, Error),
     Close(usize, bool),
 }
 
@@ -112,6 +114,28 @@ impl State {
 
     pub(crate) fn mark_dirty(&mut self, id: usize) {
         self.dirty.insert(id);
+    }
+
+    /// A destroy with `err` of a socket whose `'close'` is queued already (its peer's
+    /// end was read, say, while a handler still writes): `err` comes right before that
+    /// `'close'`, which then says `hadError`; nothing else comes any more.
+    pub(crate) fn fail_before_close(&mut self, id: usize, err: Error) {
+        let Some(s) = self.sockets.get_mut(&id) else {
+            return;
+        };
+        if s.silenced || s.destroyed {
+            return;
+        }
+        let at = self
+            .queue
+            .iter()
+            .position(|e| matches!(e, Emit::Close(c, _) if *c == id));
+        if let Some(at) = at {
+            s.silenced = true;
+            s.had_error = true;
+            self.queue[at] = Emit::Close(id, true);
+            self.queue.insert(at, Emit::DestroyError(id, err));
+        }
     }
 
     /// Adds a socket to the loop, with its engine's deadline (if any) on the timer heap,
@@ -371,6 +395,9 @@ impl EventLoop {
                 return;
             };
             self.shared.state.borrow_mut().stats.events += 1;
+            if self.silenced(&emit) {
+                continue;
+            }
             let weak = self.weak();
             match emit {
                 Emit::Listening(sid) => {
@@ -413,12 +440,17 @@ impl EventLoop {
                         }
                     };
                     if !deferred {
+                        if let Some(s) = self.shared.state.borrow_mut().sockets.get_mut(&id) {
+                            s.end_emitted = true;
+                        }
                         let sock = TlsSocket::from_parts(weak, id);
                         // A character cut short by the end is U+FFFD (StringDecoder.end).
                         self.emit_text(id, &sock, crate::encoding::Decoder::end);
                         self.call_socket(id, |h| &mut h.end, |f| f(&sock));
                         // allowHalfOpen: false (Node's default): end our side too.
                         sock.end();
+                        // (ended before, it may close now: its 'end' was emitted)
+                        self.shared.state.borrow_mut().mark_dirty(id);
                     }
                 }
                 Emit::Session(id) => {
@@ -446,7 +478,7 @@ impl EventLoop {
                     let sock = TlsSocket::from_parts(weak, id);
                     self.call_socket(id, |h| &mut h.drain, |f| f(&sock));
                 }
-                Emit::Error(id, err) => {
+                Emit::Error(id, err) | Emit::DestroyError(id, err) => {
                     let sock = TlsSocket::from_parts(weak, id);
                     self.call_socket(id, |h| &mut h.error, |f| f(&sock, &err));
                 }
@@ -458,6 +490,25 @@ impl EventLoop {
             }
             flush_dirty(&mut self.shared.state.borrow_mut());
         }
+    }
+
+    /// Whether `emit` is for a socket destroyed since it was queued: Node emits
+    /// nothing after `destroy()` but the destroy's own error and `'close'`.
+    fn silenced(&self, emit: &Emit) -> bool {
+        let id = match emit {
+            Emit::SecureConnection(_, id)
+            | Emit::SecureConnect(id)
+            | Emit::Data(id, _)
+            | Emit::End(id)
+            | Emit::Error(id, _)
+            | Emit::Drain(id)
+            | Emit::Session(id)
+            | Emit::Timeout(id)
+            | Emit::OcspResponse(id, _) => *id,
+            _ => return false,
+        };
+        let state = self.shared.state.borrow();
+        state.sockets.get(&id).is_some_and(|s| s.silenced)
     }
 
     /// `'data'` for one socket: `data` goes straight to the handlers when nothing
@@ -488,7 +539,7 @@ impl EventLoop {
                 let piece = {
                     let mut state = self.shared.state.borrow_mut();
                     match state.sockets.get_mut(&id) {
-                        Some(s) if s.flowing() && !s.unread.is_empty() => {
+                        Some(s) if s.flowing() && !s.unread.is_empty() && !s.silenced => {
                             let n = s.unread.len().min(HIGH_WATER_MARK);
                             let piece: Vec<u8> = s.unread.drain(..n).collect();
                             s.pending = s.pending.saturating_sub(n);
@@ -952,11 +1003,14 @@ pub(crate) fn flush_dirty(state: &mut State) {
         if s.closed || (s.connecting && !s.destroyed) {
             continue;
         }
-        if !s.destroyed {
+        // A `destroy()` still hands the kernel what was written before it, once (Node's
+        // writes reach the socket at once); a socket that failed sends nothing more.
+        let sends = !s.destroyed || s.silenced;
+        if sends {
             s.tls.poll_transmit(&mut s.out);
         }
         let mut failed = None;
-        while s.out_pos < s.out.len() && !s.destroyed {
+        while s.out_pos < s.out.len() && sends {
             match s.stream.write(&s.out[s.out_pos..]) {
                 Ok(n) => {
                     s.out_pos += n;
@@ -986,7 +1040,7 @@ pub(crate) fn flush_dirty(state: &mut State) {
         if s.out.is_empty() && s.tls.buffered() == 0 {
             s.app_unsent = false;
         }
-        if let Some(e) = failed {
+        if let Some(e) = failed.filter(|_| !s.destroyed) {
             s.out.clear();
             s.out_pos = 0;
             if s.app_unsent && !s.tls.is_closed() {
@@ -1017,15 +1071,24 @@ pub(crate) fn flush_dirty(state: &mut State) {
             let _ = s.stream.shutdown_write();
         }
         let finished = s.destroyed
-            || (s.tls.is_closed() && s.out.is_empty() && (!s.tls_failed || s.read_eof))
+            // (a failed session waits for its 'end' to be emitted: a write in an 'end'
+            // handler still gets Node's EPROTO)
+            || (s.tls.is_closed() && s.out.is_empty() && (!s.tls_failed || (s.read_eof && s.end_emitted)))
             || (s.write_shut && (s.tls.peer_ended() || s.read_eof));
         if finished {
             s.closed = true;
+            if let Some(err) = s.destroy_error.take() {
+                queue.push_back(Emit::DestroyError(id, err));
+            }
             if !s.destroyed && !s.read_eof {
                 s.stream.drain_input(256 * 1024);
             }
             let _ = registry.deregister(&mut s.stream);
-            let _ = s.stream.shutdown_write();
+            if !s.silenced {
+                // destroy() closes at once, as Node: a FIN, or a reset when the peer's
+                // bytes are left unread
+                let _ = s.stream.shutdown_write();
+            }
             queue.push_back(Emit::Close(id, s.had_error));
         }
     }

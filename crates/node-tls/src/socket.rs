@@ -52,6 +52,15 @@ pub(crate) struct SocketState {
     pub(crate) write_shut: bool,
     pub(crate) read_eof: bool,
     pub(crate) destroyed: bool,
+    /// `destroy()` (or a write Node answers by destroying): as in Node, nothing but
+    /// the destroy's own `'error'` and `'close'` is emitted any more, though events
+    /// read before it wait in the queue.
+    pub(crate) silenced: bool,
+    /// The error a destroy raises, emitted right before `'close'`.
+    pub(crate) destroy_error: Option<Error>,
+    /// `'end'` was emitted: with `allowHalfOpen` false our side is ended too, and a
+    /// write is Node's `writeAfterFIN` (`EPIPE`).
+    pub(crate) end_emitted: bool,
     pub(crate) closed: bool,
     pub(crate) had_error: bool,
     pub(crate) secure: bool,
@@ -139,6 +148,9 @@ impl SocketState {
             write_shut: false,
             read_eof: false,
             destroyed: false,
+            silenced: false,
+            destroy_error: None,
+            end_emitted: false,
             closed: false,
             had_error: false,
             secure: false,
@@ -204,6 +216,17 @@ impl SocketState {
                 _ => {}
             }
         }
+    }
+
+    /// Node's `destroy(err)`: closes now; `err` is emitted right before `'close'`, which
+    /// then says `hadError`; nothing else is emitted any more.
+    pub(crate) fn destroy_with(&mut self, err: Error) {
+        if !self.silenced {
+            self.destroy_error = Some(err);
+            self.had_error = true;
+        }
+        self.destroyed = true;
+        self.silenced = true;
     }
 
     /// An error before `secureConnection` goes to the server's `clientError`.
@@ -467,19 +490,31 @@ impl TlsSocket {
     /// `'drain'`; on `'end'`, `dest.end()` unless `end` is `false`. `sock.pipe(&sock,
     /// true)` is the docs' echo server.
     pub fn pipe(&self, dest: &TlsSocket, end: bool) -> &Self {
+        // An error on `dest` unpipes it, as Node's pipe does.
+        let piped = std::rc::Rc::new(std::cell::Cell::new(true));
         let to = dest.clone();
+        let on = piped.clone();
         self.on_data(move |src, chunk| {
-            if !to.write(chunk) {
+            if on.get() && !to.write(chunk) {
                 src.pause();
             }
         });
         let from = self.clone();
+        let on = piped.clone();
         dest.on_drain(move |_| {
-            from.resume();
+            if on.get() {
+                from.resume();
+            }
         });
+        let on = piped.clone();
+        dest.on_error(move |_, _| on.set(false));
         if end {
             let to = dest.clone();
-            self.on_end(move |_| to.end());
+            self.on_end(move |_| {
+                if piped.get() {
+                    to.end();
+                }
+            });
         }
         self
     }
@@ -488,17 +523,36 @@ impl TlsSocket {
     /// `false`, as Node's streams do, when more than [`HIGH_WATER_MARK`] bytes wait to be
     /// sent (the data is still queued: wait for `'drain'` before writing more), or when
     /// the socket is closed (the data is dropped). After `end()` the data is dropped and
-    /// an `'error'` `ERR_STREAM_WRITE_AFTER_END` follows, as in Node.
+    /// the socket destroyed with `'error'` `ERR_STREAM_WRITE_AFTER_END` (`EPIPE`, "This
+    /// socket has been ended by the other party", once the peer's `'end'` came), then
+    /// `'close'` with `hadError`, as in Node.
     pub fn write(&self, data: &[u8]) -> bool {
         self.with(false, |state, id| {
             let s = state.sockets.get_mut(&id).expect("checked by with");
-            if s.closed {
+            if s.destroyed && !s.closed {
                 return false;
             }
             if s.ending {
-                state
-                    .queue
-                    .push_back(Emit::Error(id, Error::write_after_end()));
+                let err = if s.end_emitted {
+                    Error::write_after_fin()
+                } else {
+                    Error::write_after_end()
+                };
+                if s.closed {
+                    state.fail_before_close(id, err);
+                } else {
+                    s.destroy_with(err);
+                    state.mark_dirty(id);
+                }
+                return false;
+            }
+            if s.closed {
+                return false;
+            }
+            if s.tls_failed {
+                // the TLS session failed after the handshake: Node's write fails too
+                s.destroy_with(Error::write_eproto());
+                state.mark_dirty(id);
                 return false;
             }
             if !s.tls.write(data) {
@@ -531,12 +585,14 @@ impl TlsSocket {
         });
     }
 
-    /// `destroy()`: close now, without close_notify.
+    /// `destroy()`: close now, without close_notify; after it only `'close'` is
+    /// emitted (not the `'data'` or `'end'` already read), as in Node.
     pub fn destroy(&self) {
         self.with((), |state, id| {
             let s = state.sockets.get_mut(&id).expect("checked by with");
             if !s.closed {
                 s.destroyed = true;
+                s.silenced = true;
                 state.mark_dirty(id);
             }
         });

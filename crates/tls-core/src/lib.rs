@@ -34,7 +34,7 @@ use context::{ClientAuth, Purpose, SecureContext};
 use rustls::pki_types::{CertificateDer, DnsName, ServerName, UnixTime};
 use rustls::{AlertDescription, HandshakeKind, ProtocolVersion};
 use std::collections::VecDeque;
-use std::io::{Read, Write};
+use std::io::{BufRead, Write};
 use std::time::{Duration, Instant, SystemTime};
 
 /// The caller's clocks at one moment: the engine reads none of its own.
@@ -1148,20 +1148,26 @@ impl Connection {
         if self.state != State::Open {
             return;
         }
-        let mut buf = [0u8; 16 * 1024];
         loop {
             let Some(tls) = self.tls.as_mut() else {
                 return;
             };
-            match tls.reader().read(&mut buf) {
-                Ok(0) => {
+            // One `Data` per record, as Node's one 'data' per SSL_read: a handler that
+            // ends or destroys the socket sees the records after it not delivered.
+            let mut reader = tls.reader();
+            match reader.fill_buf() {
+                Ok([]) => {
                     if !self.peer_ended {
                         self.peer_ended = true;
                         self.events.push_back(Event::End);
                     }
                     return;
                 }
-                Ok(n) => self.events.push_back(Event::Data(buf[..n].to_vec())),
+                Ok(record) => {
+                    let data = record.to_vec();
+                    reader.consume(data.len());
+                    self.events.push_back(Event::Data(data));
+                }
                 Err(_) => return,
             }
         }

@@ -982,3 +982,23 @@ fn a_first_record_of_no_known_type_is_read_whole_then_an_unexpected_message() {
     };
     assert_eq!(err.code(), "ERR_SSL_UNEXPECTED_MESSAGE");
 }
+
+#[test]
+/// Records that arrive together are still one `Data` each, as Node's one 'data' per
+/// `SSL_read`: a handler that ends the socket on the first sees the others apart.
+fn each_record_is_its_own_data_event() {
+    let mut pair = Pair::new(
+        client_to("localhost", &spec_client()),
+        server(&spec_server(), false, false),
+    );
+    pair.drive();
+    pair.server_events.clear();
+    for record in [&b"one"[..], b"two", b"three"] {
+        pair.client.write(record);
+    }
+    let mut flight = Vec::new();
+    pair.client.poll_transmit(&mut flight);
+    pair.server.feed(&flight); // one read
+    let events: Vec<Event> = std::iter::from_fn(|| pair.server.poll_event()).collect();
+    assert_eq!(names(&events), ["data:one", "data:two", "data:three"]);
+}

@@ -359,13 +359,6 @@ impl Script {
 
     /// The inverse of [`Script::line`].
     fn parse(line: &str) -> Result<Self, String> {
-        fn find<T: Copy>(table: &[(T, &str)], name: &str) -> Result<T, String> {
-            table
-                .iter()
-                .find(|(_, n)| *n == name)
-                .map(|(v, _)| *v)
-                .ok_or_else(|| format!("unknown value {name:?}"))
-        }
         let mut words = line.split_whitespace();
         let version = match words.next() {
             Some("TLSv1.2") => "TLSv1.2",
@@ -471,6 +464,15 @@ impl Script {
 /// A table's name for `v`.
 fn name<T: PartialEq>(table: &[(T, &'static str)], v: T) -> &'static str {
     table.iter().find(|(x, _)| *x == v).map_or("?", |(_, n)| n)
+}
+
+/// The inverse of [`name`].
+fn find<T: Copy>(table: &[(T, &str)], name: &str) -> Result<T, String> {
+    table
+        .iter()
+        .find(|(_, n)| *n == name)
+        .map(|(v, _)| *v)
+        .ok_or_else(|| format!("unknown value {name:?}"))
 }
 
 /// The corpus's scripts, labelled with their line numbers.
@@ -932,11 +934,7 @@ fn actor_loop(tx: &std::sync::mpsc::Sender<String>) {
         let act = servername.strip_suffix(".act.localhost").unwrap_or("none");
         let once = Rc::new(Cell::new(false));
         let first = move || !once.replace(true);
-        match ACTS
-            .iter()
-            .find(|(_, n)| *n == act)
-            .map_or(Act::None, |(a, _)| *a)
-        {
+        match find(&ACTS, act).unwrap_or(Act::None) {
             Act::None => {}
             Act::End => sock.end(),
             Act::EndTwice => {

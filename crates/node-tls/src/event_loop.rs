@@ -123,7 +123,7 @@ impl State {
         let Some(s) = self.sockets.get_mut(&id) else {
             return;
         };
-        if s.silenced || s.destroyed {
+        if s.destroyed {
             return;
         }
         let at = self

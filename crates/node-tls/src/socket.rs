@@ -525,11 +525,11 @@ impl TlsSocket {
     /// the socket is closed (the data is dropped). After `end()` the data is dropped and
     /// the socket destroyed with `'error'` `ERR_STREAM_WRITE_AFTER_END` (`EPIPE`, "This
     /// socket has been ended by the other party", once the peer's `'end'` came), then
-    /// `'close'` with `hadError`, as in Node.
+    /// `'close'` with `hadError`, as in Node; after a TLS error, with `EPROTO`.
     pub fn write(&self, data: &[u8]) -> bool {
         self.with(false, |state, id| {
             let s = state.sockets.get_mut(&id).expect("checked by with");
-            if s.destroyed && !s.closed {
+            if s.destroyed {
                 return false;
             }
             if s.ending {

@@ -115,6 +115,79 @@ fn echo_on_one_loop_with_node_event_order() {
     assert!(!ev.is_alive());
 }
 
+/// Node's `'connection'` comes first, for every client (TLS or not); in a socket's
+/// `'close'` handler the server no longer counts it (Node's `server._connections`,
+/// measured: 0 in the last one's `close`); a socket destroyed in `'connection'` is
+/// Node's `tlsClientError` `ECONNRESET` "socket hang up".
+#[test]
+fn connection_comes_first_and_close_uncounts_as_in_node() {
+    let ev = EventLoop::new().unwrap();
+    let server_log = log();
+    let (server, port) = echo_server(&ev, spec_server_options(), &server_log);
+    let l = server_log.clone();
+    let counted = server.clone();
+    server.on_connection(move |sock| {
+        push(&l, format!("connection:{}", counted.connections()));
+        let l = l.clone();
+        let counted = counted.clone();
+        sock.on_close(move |_, _| push(&l, format!("counted at close:{}", counted.connections())));
+    });
+    let sock = connect(&ev, ConnectOptions::new(port).reject_unauthorized(false)).unwrap();
+    sock.on_secure_connect(|sock| sock.end());
+    sock.on_data(|_, _| {});
+    wait(&ev, &server_log, "counted at close:0");
+    assert_eq!(
+        server_log.borrow().as_slice(),
+        [
+            "connection:1",
+            "secureConnection:false",
+            "end",
+            // (the handler given in 'connection' comes first)
+            "counted at close:0",
+            "close:false"
+        ]
+    );
+    // not TLS: 'connection', then 'clientError', then the close
+    server_log.borrow_mut().clear();
+    let mut raw = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    raw.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    wait(&ev, &server_log, "counted at close:0");
+    assert_eq!(
+        server_log.borrow().as_slice(),
+        [
+            "connection:1",
+            "clientError:ERR_SSL_HTTP_REQUEST",
+            "counted at close:0"
+        ]
+    );
+    // destroyed at once: Node's hang-up, and the client's reset or end
+    server_log.borrow_mut().clear();
+    let l = server_log.clone();
+    server.on_connection(move |sock| {
+        push(&l, "destroying");
+        sock.destroy();
+    });
+    let client_log = log();
+    let sock = connect(&ev, ConnectOptions::new(port).reject_unauthorized(false)).unwrap();
+    record(&sock, &client_log);
+    wait(&ev, &server_log, "counted at close:0");
+    wait(&ev, &client_log, "close:true");
+    assert_eq!(
+        server_log.borrow().as_slice(),
+        [
+            "connection:1",
+            "destroying",
+            "clientError:ECONNRESET",
+            "counted at close:0"
+        ]
+    );
+    assert_eq!(
+        client_log.borrow().as_slice(),
+        ["error:ECONNRESET", "close:true"]
+    );
+    assert_eq!(server.connections(), 0);
+}
+
 #[test]
 fn connection_refused_is_an_error_then_close() {
     let ev = EventLoop::new().unwrap();

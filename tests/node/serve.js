@@ -7,6 +7,8 @@
 'use strict';
 const tls = require('tls');
 const fs = require('fs');
+// what the side under test does to its socket, by name
+const ACTS = require('./acts.js');
 const [key, cert, timeout, ca, reject] = process.argv.slice(2);
 const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 const server = tls.createServer({
@@ -35,17 +37,6 @@ const server = tls.createServer({
   const act = ACTS[(s.servername || '').replace(/\.act\.localhost$/, '')];
   if (act) act(s);
 });
-// What the server does to a connection, by the client's servername.
-const ACTS = {
-  'end': (s) => s.end(),
-  'end-twice': (s) => { s.end(); s.end(); },
-  'write-after-end': (s) => { s.end(); s.write('x'); },
-  'destroy': (s) => s.destroy(),
-  'destroy-on-data': (s) => s.once('data', () => s.destroy()),
-  'end-on-data': (s) => s.once('data', () => s.end()),
-  'write-on-end': (s) => s.once('end', () => s.write('x')),
-  'timeout': (s) => { s.setTimeout(100); s.on('timeout', () => s.end()); },
-};
 server.on('tlsClientError', (e, s) => out({ event: 'clientError', code: e.code, message: e.message, remotePort: portOf(s) }));
 // a socket reset before its handshake is done has no remotePort any more: its TCP
 // socket's, read at once (net caches it), still says

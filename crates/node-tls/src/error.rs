@@ -54,6 +54,12 @@ impl Error {
         Self::stream("EPIPE", "This socket has been ended by the other party")
     }
 
+    /// A server's socket destroyed before its handshake was done: Node's
+    /// `tlsClientError` for a TLS socket that closes early.
+    pub(crate) fn hang_up() -> Self {
+        Self::stream("ECONNRESET", "socket hang up")
+    }
+
     /// `write()` once the TLS session failed after the handshake: Node's write gets
     /// `EPROTO` from its TLS layer.
     pub(crate) fn write_eproto() -> Self {

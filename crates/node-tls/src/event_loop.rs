@@ -29,6 +29,8 @@ const COMPACT_AT: usize = 64 * 1024;
 /// An event waiting for its handlers.
 pub(crate) enum Emit {
     Listening(usize),
+    /// A server accepted a connection (server, socket).
+    Connection(usize, usize),
     SecureConnection(usize, usize),
     ClientError(usize, usize, Error),
     ServerClose(usize),
@@ -157,10 +159,21 @@ impl State {
         if socket.unref {
             self.unrefd = self.unrefd.saturating_sub(1);
         }
-        if let Some(sid) = socket.server {
+        if let Some(sid) = socket.server.filter(|_| socket.counted) {
             crate::server::connection_closed(self, sid);
         }
         Some(socket)
+    }
+
+    /// A server's socket leaves `server.connections` (once), at its `'close'`.
+    pub(crate) fn uncount(&mut self, id: usize) {
+        let Some(socket) = self.sockets.get_mut(&id) else {
+            return;
+        };
+        if let Some(sid) = socket.server.filter(|_| socket.counted) {
+            socket.counted = false;
+            crate::server::connection_closed(self, sid);
+        }
     }
 
     /// Puts a timer on the heap.
@@ -404,6 +417,10 @@ impl EventLoop {
                     let server = Server::from_parts(weak, sid);
                     self.call_server(sid, |h| &mut h.listening, |f| f(&server));
                 }
+                Emit::Connection(sid, id) => {
+                    let sock = TlsSocket::from_parts(weak, id);
+                    self.call_server(sid, |h| &mut h.connection, |f| f(&sock));
+                }
                 Emit::SecureConnection(sid, id) => {
                     let server_alive = self.shared.state.borrow().servers.contains_key(&sid);
                     if server_alive {
@@ -483,6 +500,8 @@ impl EventLoop {
                     self.call_socket(id, |h| &mut h.error, |f| f(&sock, &err));
                 }
                 Emit::Close(id, had_error) => {
+                    // Node: the server no longer counts it when its 'close' comes
+                    self.shared.state.borrow_mut().uncount(id);
                     let sock = TlsSocket::from_parts(weak, id);
                     self.call_socket(id, |h| &mut h.close, |f| f(&sock, had_error));
                     self.shared.state.borrow_mut().remove_socket(id);
@@ -493,7 +512,9 @@ impl EventLoop {
     }
 
     /// Whether `emit` is for a socket destroyed since it was queued: Node emits
-    /// nothing after `destroy()` but the destroy's own error and `'close'`.
+    /// nothing after `destroy()` but the destroy's own error and `'close'`, and a
+    /// `'session'` its TLS layer had already taken (a TLS 1.2 client destroyed in
+    /// `'secureConnect'` still gets it, measured).
     fn silenced(&self, emit: &Emit) -> bool {
         let id = match emit {
             Emit::SecureConnection(_, id)
@@ -502,7 +523,6 @@ impl EventLoop {
             | Emit::End(id)
             | Emit::Error(id, _)
             | Emit::Drain(id)
-            | Emit::Session(id)
             | Emit::Timeout(id)
             | Emit::OcspResponse(id, _) => *id,
             _ => return false,
@@ -913,8 +933,8 @@ fn socket_io(state: &mut State, id: usize, ready: Ready) -> Option<io::Error> {
     if readable && !s.read_eof {
         let mut budget = READ_BUDGET;
         loop {
-            // Back-pressure: a paused socket, or one holding a high-water mark of
-            // decrypted data its handlers have not had yet, leaves the rest in the
+            // Back-pressure: a socket holding a high-water mark of decrypted data its
+            // handlers have not had yet (paused, or slow) leaves the rest in the
             // kernel (TCP's window then stops the peer); `rearm_read` resumes.
             if !s.may_read() {
                 s.read_stalled = true;
@@ -1070,15 +1090,23 @@ pub(crate) fn flush_dirty(state: &mut State) {
             s.write_shut = true;
             let _ = s.stream.shutdown_write();
         }
+        // the peer's end came and its 'end' is not emitted yet (deferred while paused
+        // or data waits): Node closes only after it
+        let end_owed =
+            s.secure && !s.end_emitted && !s.silenced && (s.read_eof || s.tls.peer_ended());
         let finished = s.destroyed
             // (a failed session waits for its 'end' to be emitted: a write in an 'end'
             // handler still gets Node's EPROTO)
-            || (s.tls.is_closed() && s.out.is_empty() && (!s.tls_failed || (s.read_eof && s.end_emitted)))
-            || (s.write_shut && (s.tls.peer_ended() || s.read_eof));
+            || (!end_owed && s.tls.is_closed() && s.out.is_empty() && (!s.tls_failed || s.read_eof))
+            || (!end_owed && s.write_shut && (s.tls.peer_ended() || s.read_eof));
         if finished {
             s.closed = true;
             if let Some(err) = s.destroy_error.take() {
-                queue.push_back(Emit::DestroyError(id, err));
+                queue.push_back(match s.server {
+                    // (before its handshake a server's socket is not the user's yet)
+                    Some(sid) if !s.secure => Emit::ClientError(sid, id, err),
+                    _ => Emit::DestroyError(id, err),
+                });
             }
             if !s.destroyed && !s.read_eof {
                 s.stream.drain_input(256 * 1024);

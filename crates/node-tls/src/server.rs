@@ -18,6 +18,7 @@ type ServerHandler = dyn FnMut(&Server);
 /// A server's event handlers, by Node event name.
 #[derive(Default)]
 pub(crate) struct Handlers {
+    pub(crate) connection: Vec<Box<SocketHandler>>,
     pub(crate) secure_connection: Vec<Box<SocketHandler>>,
     pub(crate) client_error: Vec<Box<ClientErrorHandler>>,
     pub(crate) listening: Vec<Box<ServerHandler>>,
@@ -118,6 +119,7 @@ pub(crate) fn accept_all(state: &mut State, sid: usize) {
             id,
             SocketState::new(stream, tls, Some(sid), remote, local, false),
         );
+        state.queue.push_back(Emit::Connection(sid, id));
     }
 }
 
@@ -162,6 +164,13 @@ impl Server {
             }
         });
         self
+    }
+
+    /// `'connection'` (net.Server's): a client connected, before its handshake. The
+    /// socket is the one `'secureConnection'` or `'clientError'` gets later; a handler
+    /// may `destroy()` it (Node hands over the plain TCP socket here).
+    pub fn on_connection(&self, f: impl FnMut(&TlsSocket) + 'static) -> &Self {
+        self.handlers(|h| h.connection.push(Box::new(f)))
     }
 
     /// `'secureConnection'`: a client finished its handshake. `authorized()` says

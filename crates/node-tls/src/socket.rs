@@ -61,6 +61,8 @@ pub(crate) struct SocketState {
     /// `'end'` was emitted: with `allowHalfOpen` false our side is ended too, and a
     /// write is Node's `writeAfterFIN` (`EPIPE`).
     pub(crate) end_emitted: bool,
+    /// A server's socket still in `server.connections` (until its `'close'`).
+    pub(crate) counted: bool,
     pub(crate) closed: bool,
     pub(crate) had_error: bool,
     pub(crate) secure: bool,
@@ -105,10 +107,12 @@ pub(crate) struct SocketState {
 pub const HIGH_WATER_MARK: usize = 16 * 1024;
 
 impl SocketState {
-    /// Whether the loop may read more from the fd: not paused, and less than the
-    /// readable high-water mark decrypted and not yet delivered.
+    /// Whether the loop may read more from the fd: less than the readable high-water
+    /// mark decrypted and not yet delivered. Paused or not, as Node's stream, which
+    /// keeps reading into its buffer up to the mark (so a paused socket still learns
+    /// of a reset or a close_notify at once).
     pub(crate) fn may_read(&self) -> bool {
-        !self.paused && self.pending < HIGH_WATER_MARK
+        self.pending < HIGH_WATER_MARK
     }
 
     /// Whether decrypted data goes to handlers now (else it waits in `unread`).
@@ -151,6 +155,7 @@ impl SocketState {
             silenced: false,
             destroy_error: None,
             end_emitted: false,
+            counted: server.is_some(),
             closed: false,
             had_error: false,
             secure: false,
@@ -586,11 +591,16 @@ impl TlsSocket {
     }
 
     /// `destroy()`: close now, without close_notify; after it only `'close'` is
-    /// emitted (not the `'data'` or `'end'` already read), as in Node.
+    /// emitted (not the `'data'` or `'end'` already read), as in Node. A server's
+    /// socket destroyed before its handshake is done (in `'connection'`, say) is the
+    /// server's `'clientError'` `ECONNRESET` "socket hang up" first, as Node's.
     pub fn destroy(&self) {
         self.with((), |state, id| {
             let s = state.sockets.get_mut(&id).expect("checked by with");
             if !s.closed {
+                if s.server.is_some() && !s.secure && !s.had_error && !s.silenced {
+                    s.destroy_error = Some(Error::hang_up());
+                }
                 s.destroyed = true;
                 s.silenced = true;
                 state.mark_dirty(id);

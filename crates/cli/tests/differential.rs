@@ -423,3 +423,108 @@ fn peer_certificate_chains_match_node() {
         assert_eq!(got, expected, "server {server}");
     }
 }
+
+/// A TLS-format ClientHello for `hello_version` in a record of `record_version`, with
+/// the suites, groups and signature algorithms a TLS 1.2 client sends.
+fn tls_hello(record_version: u16, hello_version: u16) -> Vec<u8> {
+    let mut body = hello_version.to_be_bytes().to_vec();
+    body.extend([7; 32]); // random
+    body.extend([0, 0, 4, 0xc0, 0x2f, 0x13, 0x01, 1, 0]); // no session id, suites, null
+    let extensions = [
+        &[0, 0x0a, 0, 4, 0, 2, 0, 0x1d][..], // supported_groups: x25519
+        &[0, 0x0d, 0, 6, 0, 4, 8, 4, 4, 1],  // rsa_pss_rsae_sha256, rsa_pkcs1_sha256
+        &[0, 0x0b, 0, 2, 1, 0],              // ec_point_formats
+    ]
+    .concat();
+    body.extend((extensions.len() as u16).to_be_bytes());
+    body.extend(extensions);
+    let mut handshake = vec![1, 0];
+    handshake.extend((body.len() as u16).to_be_bytes());
+    handshake.extend(body);
+    let mut record = vec![22];
+    record.extend(record_version.to_be_bytes());
+    record.extend((handshake.len() as u16).to_be_bytes());
+    record.extend(handshake);
+    record
+}
+
+/// An SSLv2-format CLIENT-HELLO of `length` bytes after its header, offering
+/// `version`, with `specs` repeated to fill it and a challenge of what is left.
+fn sslv2_hello(version: u16, specs: &[u8], length: usize) -> Vec<u8> {
+    let specs: Vec<u8> = specs
+        .iter()
+        .copied()
+        .cycle()
+        .take((length - 25) / 3 * 3)
+        .collect();
+    let challenge = length - 9 - specs.len();
+    let mut record = vec![0x80 | (length >> 8) as u8, length as u8, 1];
+    record.extend(version.to_be_bytes());
+    record.extend((specs.len() as u16).to_be_bytes());
+    record.extend([0, 0]);
+    record.extend((challenge as u16).to_be_bytes());
+    record.extend(specs);
+    record.extend(vec![9; challenge]);
+    record
+}
+
+/// What a server answers to `input` sent as a client's first bytes: the bytes it
+/// writes until it closes (cut at 16), and its clientError's code.
+fn answer(server: &mut Proc, port: u16, input: &[u8]) -> (Vec<u8>, String) {
+    use std::io::{Read, Write};
+    let mut tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    tcp.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    tcp.write_all(input).unwrap();
+    let mut out = Vec::new();
+    let _ = tcp.read_to_end(&mut out);
+    out.truncate(16);
+    let line = server.expect("clientError", |l| l.contains("\"clientError\""));
+    let v: Value = serde_json::from_str(&line).unwrap();
+    (out, v["code"].as_str().unwrap_or("?").to_string())
+}
+
+/// First flights no TLS 1.2/1.3 client of today sends (SSLv2-format hellos of every
+/// version, suite and length class, SSLv3 and TLS 1.0/1.1 hellos), each answered by
+/// ours as by Node 20: the same alert, byte for byte, and the same clientError code.
+#[test]
+fn old_and_sslv2_first_flights_answered_as_node() {
+    if !have("node") {
+        return;
+    }
+    let spec = json!({ "key": f("leaf/rsa2048-key.pem"), "cert": f("leaf/rsa2048-chain.pem") });
+    let (mut node, node_port) = node_server(&spec);
+    let (mut ours, our_port) = our_server(&spec);
+    let rsa_and_ecdhe = [0, 0xc0, 0x2f, 0, 0, 0x2f];
+    let ecdhe = [0, 0xc0, 0x2f];
+    let mut inputs = vec![
+        ("tls1.0 hello", tls_hello(0x0301, 0x0301)),
+        ("tls1.1 hello", tls_hello(0x0301, 0x0302)),
+        ("ssl3 hello", tls_hello(0x0300, 0x0300)),
+        ("ssl3 hello in tls1.0 record", tls_hello(0x0301, 0x0300)),
+        ("ssl2 version hello", tls_hello(0x0301, 0x0200)),
+        ("v2 length 5", vec![0x80, 5, 1, 3, 3, 0, 0]),
+    ];
+    for (version, name) in [(0x0002, "sslv2"), (0x0300, "ssl3"), (0x0301, "tls1.0")] {
+        inputs.push((name, sslv2_hello(version, &rsa_and_ecdhe, 31)));
+    }
+    for version in [0x0302, 0x0303, 0x0304] {
+        inputs.push(("v2 with rsa", sslv2_hello(version, &rsa_and_ecdhe, 31)));
+        inputs.push(("v2 ecdhe only", sslv2_hello(version, &ecdhe, 28)));
+    }
+    for length in [16_384, 16_385, 16_704, 16_705, 16_710, 16_711, 0x7fff] {
+        inputs.push(("v2 long", sslv2_hello(0x0303, &ecdhe, length)));
+    }
+    let mut failures = Vec::new();
+    for (name, input) in &inputs {
+        let reference = answer(&mut node, node_port, input);
+        let got = answer(&mut ours, our_port, input);
+        if got != reference {
+            let head = &input[..5];
+            failures.push(format!(
+                "{name} {head:02x?}: ours {got:02x?} != node {reference:02x?}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

@@ -394,7 +394,9 @@ impl TlsSocket {
 
     /// `pause()`: no more `'data'` until [`TlsSocket::resume`]; the socket stops
     /// reading its fd once [`HIGH_WATER_MARK`] decrypted bytes wait, so TCP's window
-    /// pushes back on the peer. Nothing is dropped.
+    /// pushes back on the peer. Below the mark it still reads, as Node's stream: a
+    /// reset or a TLS error is its `'error'` at once (what waited is then dropped, as
+    /// Node), the peer's end its `'end'` after the waiting data, once resumed.
     pub fn pause(&self) -> &Self {
         self.with((), |state, id| {
             if let Some(s) = state.sockets.get_mut(&id) {

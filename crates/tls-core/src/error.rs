@@ -24,15 +24,22 @@ pub enum Error {
         /// Which side saw it (the texts differ in Node).
         client: bool,
     },
-    /// The peer sent something that is not TLS, with OpenSSL's reason.
+    /// The peer sent something that is not TLS we speak (not TLS at all, or an
+    /// SSLv2-format ClientHello), with OpenSSL's reason.
     NotTls {
-        /// `"http request"`, `"https proxy request"`, `"packet length too long"` or
-        /// `"wrong version number"`.
+        /// `"http request"`, `"https proxy request"`, `"packet length too long"`,
+        /// `"wrong version number"`, `"unexpected message"`; for an SSLv2 ClientHello
+        /// `"length too short"`, `"packet length too long"`, `"encrypted length too
+        /// long"`, `"data length too long"` (by its length), `"unknown protocol"`,
+        /// `"version too low"`, `"unsupported protocol"`, `"no suitable signature
+        /// algorithm"` or `"no shared cipher"` (by the version and suites it offers),
+        /// as OpenSSL 3.
         reason: &'static str,
     },
-    /// The client offered only protocol versions rustls does not speak (TLS 1.0/1.1,
-    /// SSLv3).
+    /// The client offered only TLS 1.0/1.1, which rustls does not speak.
     UnsupportedProtocol,
+    /// The client offered only SSLv3 (or older): OpenSSL's "version too low".
+    VersionTooLow,
     /// The peer sent a fatal alert.
     AlertReceived(Alert),
     /// A TLS 1.2 AES-GCM record did not decrypt: OpenSSL 3's provider says
@@ -131,12 +138,21 @@ impl Error {
                     "https proxy request" => 0x9b,
                     "packet length too long" => 0xc6,
                     "unexpected message" => 0xf4,
+                    "length too short" => 0xa0,
+                    "unknown protocol" => 0xfc,
+                    "version too low" => 0x18c,
+                    "unsupported protocol" => 0x102,
+                    "no suitable signature algorithm" => 0x76,
+                    "no shared cipher" => 0xc1,
+                    "data length too long" => 0x92,
+                    "encrypted length too long" => 0x96,
                     _ => 0x10b,
                 },
                 (*reason).to_string(),
             )),
             Self::AlertReceived(alert) => alert_reason(alert.0),
             Self::UnsupportedProtocol => Some((0x102, "unsupported protocol".to_string())),
+            Self::VersionTooLow => Some((0x18c, "version too low".to_string())),
             Self::Tls(err) => tls_reason(&err.0),
             _ => None,
         }

@@ -19,11 +19,14 @@ pub(crate) struct Parsed {
     pub(crate) psk_identities: Vec<Vec<u8>>,
 }
 
-/// Whether `flight` starts with a ClientHello that offers nothing from TLS 1.2 on: its
-/// `client_version` is below 1.2 and it has no `supported_versions` listing 1.2 or 1.3.
-/// `false` when it cannot tell (not a ClientHello, or cut short).
-pub(crate) fn offers_only_old_versions(flight: &[u8]) -> bool {
-    parse(flight).is_some_and(|p| p.legacy < 0x0303 && !p.supported.iter().any(|v| *v >= 0x0303))
+/// The `client_version` of a ClientHello at the start of `flight` that offers nothing
+/// from TLS 1.2 on: its `client_version` is below 1.2 and it has no
+/// `supported_versions` listing 1.2 or 1.3. `None` when it offers more, or when it
+/// cannot tell (not a ClientHello, or cut short).
+pub(crate) fn old_client_version(flight: &[u8]) -> Option<u16> {
+    parse(flight)
+        .filter(|p| p.legacy < 0x0303 && !p.supported.iter().any(|v| *v >= 0x0303))
+        .map(|p| p.legacy)
 }
 
 /// The handshake bytes at the start of `flight`: the payloads of its leading
@@ -155,16 +158,19 @@ mod tests {
 
     #[test]
     fn tells_old_hellos_apart() {
-        assert!(offers_only_old_versions(&hello(0x0302, &[])));
-        assert!(offers_only_old_versions(&hello(0x0301, &[0x0302, 0x0301])));
-        assert!(!offers_only_old_versions(&hello(0x0303, &[])));
-        assert!(!offers_only_old_versions(&hello(0x0303, &[0x0304])));
-        assert!(!offers_only_old_versions(&hello(0x0301, &[0x0304, 0x0303])));
+        assert_eq!(old_client_version(&hello(0x0302, &[])), Some(0x0302));
+        assert_eq!(
+            old_client_version(&hello(0x0301, &[0x0302, 0x0301])),
+            Some(0x0301)
+        );
+        assert_eq!(old_client_version(&hello(0x0303, &[])), None);
+        assert_eq!(old_client_version(&hello(0x0303, &[0x0304])), None);
+        assert_eq!(old_client_version(&hello(0x0301, &[0x0304, 0x0303])), None);
         let whole = hello(0x0302, &[]);
         for cut in 0..whole.len() - 2 {
-            assert!(!offers_only_old_versions(&whole[..cut]), "cut at {cut}");
+            assert_eq!(old_client_version(&whole[..cut]), None, "cut at {cut}");
         }
-        assert!(!offers_only_old_versions(b"GET / HTTP/1.1\r\n"));
+        assert_eq!(old_client_version(b"GET / HTTP/1.1\r\n"), None);
     }
 
     #[test]

@@ -447,6 +447,9 @@ impl Connection {
         if self.head.len() < 5 {
             return;
         }
+        if self.is_server() && self.head[0] & 0x80 != 0 && self.head[2] == 1 {
+            return self.feed_sslv2_hello(&data[take..]);
+        }
         if let Some(reason) = not_tls(&self.head) {
             self.first_bytes_seen = true;
             if reason == "packet length too long" {
@@ -482,6 +485,46 @@ impl Connection {
         let head = std::mem::take(&mut self.head);
         self.feed_records(&head);
         self.feed_records(&data[take..]);
+    }
+
+    /// Server side: a first record in SSLv2's format holding a CLIENT-HELLO (`rest`
+    /// follows the five bytes read). rustls reads no such thing; OpenSSL 3 reads it
+    /// whole, checks its length as a record's, and answers by the version it offers
+    /// (each measured against Node 20): nothing from TLS 1.2 on can be negotiated from
+    /// it (it has no extensions, so no signature algorithm but SHA-1's, which OpenSSL 3
+    /// refuses), older versions are refused as in a TLS-format ClientHello.
+    fn feed_sslv2_hello(&mut self, rest: &[u8]) {
+        let length = usize::from(u16::from_be_bytes([self.head[0] & 0x7f, self.head[1]]));
+        let (alert, reason) = match length {
+            ..=8 => ([3, 3, 50], "length too short"),
+            SSLV2_PACKET_MAX.. => ([3, 3, 22], "packet length too long"),
+            _ => {
+                let whole = 2 + length;
+                let more = rest
+                    .len()
+                    .min(whole.saturating_sub(self.head.len() + self.first_flight.len()));
+                self.first_flight.extend_from_slice(&rest[..more]);
+                if self.head.len() + self.first_flight.len() < whole {
+                    return;
+                }
+                match (self.head[3], self.head[4]) {
+                    _ if length > SSLV2_ENCRYPTED_MAX => ([3, 3, 22], "encrypted length too long"),
+                    _ if length > 16_384 => ([3, 3, 22], "data length too long"),
+                    (0..=2, _) => ([3, 3, 70], "unknown protocol"),
+                    (3, 0) => ([3, 0, 40], "version too low"),
+                    (3, minor @ 1..=2) => ([3, minor, 70], "unsupported protocol"),
+                    _ if sslv2_offers_rsa_key_exchange(&self.head, &self.first_flight) => {
+                        ([3, 3, 40], "no suitable signature algorithm")
+                    }
+                    _ => ([3, 3, 40], "no shared cipher"),
+                }
+            }
+        };
+        self.first_bytes_seen = true;
+        let [major, minor, description] = alert;
+        self.pending_out
+            .extend_from_slice(&[21, major, minor, 0, 2, 2, description]);
+        self.fail(Error::NotTls { reason });
     }
 
     /// Bytes past the first record header check, to rustls.
@@ -630,12 +673,14 @@ impl Connection {
             // OpenSSL 3 reports a TLS 1.2 AES-GCM record that fails to open as its
             // provider's "cipher operation failed" (measured against Node 20).
             rustls::Error::DecryptError if self.tls12_aes_gcm() => Error::CipherOperationFailed,
-            // A TLS 1.0/1.1 (or SSLv3) ClientHello: OpenSSL's "unsupported protocol".
-            _ if self.is_server()
-                && self.state == State::Handshaking
-                && hello::offers_only_old_versions(&self.first_flight) =>
-            {
-                Error::UnsupportedProtocol
+            // A TLS 1.0/1.1 ClientHello: OpenSSL's "unsupported protocol"; SSLv3 (or
+            // older): "version too low" (measured against Node 20).
+            _ if self.is_server() && self.state == State::Handshaking => {
+                match hello::old_client_version(&self.first_flight) {
+                    Some(v) if v < 0x0301 => Error::VersionTooLow,
+                    Some(_) => Error::UnsupportedProtocol,
+                    None => Error::tls(e),
+                }
             }
             other => Error::tls(other),
         }
@@ -1183,7 +1228,16 @@ impl Connection {
         let tls12 =
             self.tls.as_ref().and_then(|t| t.protocol_version()) == Some(ProtocolVersion::TLSv1_2);
         let wanted = match err {
-            Error::UnsupportedProtocol => AlertDescription::ProtocolVersion,
+            Error::UnsupportedProtocol | Error::VersionTooLow => {
+                // OpenSSL answers in the client's version; SSLv3 has no
+                // protocol_version alert: handshake_failure (measured against Node 20)
+                let version = hello::old_client_version(&self.first_flight).unwrap_or(0x0303);
+                if let [.., 0x15, major, minor, 0x00, 0x02, 0x02, description] = queued {
+                    [*major, *minor] = version.to_be_bytes();
+                    *description = if version == 0x0300 { 40 } else { 70 };
+                }
+                return;
+            }
             Error::Tls(error::TlsError(rustls::Error::NoCertificatesPresented)) if tls12 => {
                 AlertDescription::HandshakeFailure
             }
@@ -1208,6 +1262,7 @@ impl Connection {
             | Error::Tls(_)
             | Error::CipherOperationFailed
             | Error::UnsupportedProtocol
+            | Error::VersionTooLow
                 if !self.is_server()
                     && self.state == State::Handshaking
                     && self.early_plaintext > 0 =>
@@ -1248,6 +1303,30 @@ fn check_identity(
         ));
     };
     context::check_server_identity(name, subjectaltname.as_deref(), &cns).map_err(Error::AltName)
+}
+
+/// The longest SSLv2-format record OpenSSL 3 does not call "encrypted length too
+/// long" (2^14 + 320, read whole first), measured against Node 20.
+const SSLV2_ENCRYPTED_MAX: usize = 16_704;
+/// The shortest it calls "packet length too long" at once, from the header (measured:
+/// its read buffer's room less SSLv2's 2-byte header).
+const SSLV2_PACKET_MAX: usize = 16_711;
+
+/// Whether an SSLv2 CLIENT-HELLO (`head`: its first five bytes, `body`: the rest)
+/// offers a TLS suite with RSA key exchange from Node 20's default list: OpenSSL then
+/// picks it and finds no signature algorithm for the certificate; without one it finds
+/// no shared cipher (measured).
+fn sslv2_offers_rsa_key_exchange(head: &[u8], body: &[u8]) -> bool {
+    const RSA_KX: [u16; 6] = [0x002f, 0x0035, 0x003c, 0x003d, 0x009c, 0x009d];
+    let whole: Vec<u8> = head.iter().chain(body).copied().collect();
+    let specs_len = whole
+        .get(5..7)
+        .map_or(0, |b| usize::from(u16::from_be_bytes([b[0], b[1]])));
+    whole
+        .get(11..11 + specs_len)
+        .unwrap_or_default()
+        .chunks_exact(3)
+        .any(|c| c[0] == 0 && RSA_KX.contains(&u16::from_be_bytes([c[1], c[2]])))
 }
 
 /// Recognizes a first flight that is not TLS: OpenSSL says "http request" for an HTTP

@@ -1002,3 +1002,195 @@ fn each_record_is_its_own_data_event() {
     let events: Vec<Event> = std::iter::from_fn(|| pair.server.poll_event()).collect();
     assert_eq!(names(&events), ["data:one", "data:two", "data:three"]);
 }
+
+/// A ClientHello record (no extensions but the ones a TLS 1.2 server needs) with this
+/// record version and `client_version`.
+fn raw_hello(record: u16, client: u16) -> Vec<u8> {
+    let mut body = client.to_be_bytes().to_vec();
+    body.extend([7; 32]); // random
+    body.push(0); // session id
+    body.extend([0, 4, 0xc0, 0x2f, 0x13, 0x01, 1, 0]); // suites, null compression
+    let exts = [
+        &[0, 10, 0, 4, 0, 2, 0, 0x1d][..],    // supported_groups: x25519
+        &[0, 13, 0, 6, 0, 4, 8, 4, 4, 1][..], // signature_algorithms
+        &[0, 11, 0, 2, 1, 0][..],             // ec_point_formats
+    ]
+    .concat();
+    body.extend((exts.len() as u16).to_be_bytes());
+    body.extend(exts);
+    let mut hs = vec![1, 0];
+    hs.extend((body.len() as u16).to_be_bytes());
+    hs.extend(body);
+    let mut rec = vec![22];
+    rec.extend(record.to_be_bytes());
+    rec.extend((hs.len() as u16).to_be_bytes());
+    rec.extend(hs);
+    rec
+}
+
+/// An SSLv2-format CLIENT-HELLO offering `version`.
+fn sslv2_hello(version: u16) -> Vec<u8> {
+    sslv2_hello_of(version, &[0, 0xc0, 0x2f, 0, 0, 0x2f], 31)
+}
+
+/// An SSLv2-format CLIENT-HELLO of `length` bytes after its 2-byte header: `specs`
+/// repeated to fill it, then a challenge of what is left (at least 16 bytes).
+fn sslv2_hello_of(version: u16, specs: &[u8], length: usize) -> Vec<u8> {
+    let room = (length - 9 - 16) / 3 * 3;
+    let specs: Vec<u8> = specs
+        .iter()
+        .copied()
+        .cycle()
+        .take(room.max(specs.len()))
+        .collect();
+    let challenge = length - 9 - specs.len();
+    let mut msg = vec![1];
+    msg.extend(version.to_be_bytes());
+    msg.extend((specs.len() as u16).to_be_bytes());
+    msg.extend([0, 0]);
+    msg.extend((challenge as u16).to_be_bytes());
+    msg.extend(specs);
+    msg.extend(vec![9; challenge]);
+    assert_eq!(msg.len(), length);
+    let mut rec = vec![0x80 | (msg.len() >> 8) as u8, msg.len() as u8];
+    rec.extend(msg);
+    rec
+}
+
+/// What the server says to `input`: its error code and the bytes it sends.
+fn server_answer(input: &[u8]) -> (String, Vec<u8>) {
+    let mut s = server(&spec_server(), false, false);
+    s.feed(input);
+    let mut out = Vec::new();
+    s.poll_transmit(&mut out);
+    let code = match s.poll_event() {
+        Some(Event::Error(err)) => err.code(),
+        other => format!("{other:?}"),
+    };
+    (code, out)
+}
+
+#[test]
+fn old_and_sslv2_client_hellos_get_openssls_alerts_and_codes() {
+    const NO_SHARED: &str = "ERR_SSL_NO_SHARED_CIPHER";
+    const NO_SIGALG: &str = "ERR_SSL_NO_SUITABLE_SIGNATURE_ALGORITHM";
+    const DATA_LONG: &str = "ERR_SSL_DATA_LENGTH_TOO_LONG";
+    const ENCRYPTED_LONG: &str = "ERR_SSL_ENCRYPTED_LENGTH_TOO_LONG";
+    const PACKET_LONG: &str = "ERR_SSL_PACKET_LENGTH_TOO_LONG";
+    // an SSLv2 hello of a given length offering TLS 1.2 and only ECDHE_RSA suites
+    let ecdhe = |length| sslv2_hello_of(0x0303, &[0, 0xc0, 0x2f], length);
+    // measured against Node 20 (OpenSSL 3): the alert's record version is the
+    // client's, SSLv3 has no protocol_version alert (handshake_failure instead), and an
+    // SSLv2-format hello is read whole, then answered by the version it offers
+    for (input, code, alert) in [
+        (
+            raw_hello(0x0301, 0x0301),
+            "ERR_SSL_UNSUPPORTED_PROTOCOL",
+            [3, 1, 70],
+        ),
+        (
+            raw_hello(0x0301, 0x0302),
+            "ERR_SSL_UNSUPPORTED_PROTOCOL",
+            [3, 2, 70],
+        ),
+        (
+            raw_hello(0x0303, 0x0301),
+            "ERR_SSL_UNSUPPORTED_PROTOCOL",
+            [3, 1, 70],
+        ),
+        (
+            raw_hello(0x0300, 0x0300),
+            "ERR_SSL_VERSION_TOO_LOW",
+            [3, 0, 40],
+        ),
+        (
+            raw_hello(0x0301, 0x0300),
+            "ERR_SSL_VERSION_TOO_LOW",
+            [3, 0, 40],
+        ),
+        (
+            raw_hello(0x0301, 0x0200),
+            "ERR_SSL_VERSION_TOO_LOW",
+            [2, 0, 70],
+        ),
+        (sslv2_hello(0x0002), "ERR_SSL_UNKNOWN_PROTOCOL", [3, 3, 70]),
+        (sslv2_hello(0x0300), "ERR_SSL_VERSION_TOO_LOW", [3, 0, 40]),
+        (
+            sslv2_hello(0x0301),
+            "ERR_SSL_UNSUPPORTED_PROTOCOL",
+            [3, 1, 70],
+        ),
+        (
+            sslv2_hello(0x0302),
+            "ERR_SSL_UNSUPPORTED_PROTOCOL",
+            [3, 2, 70],
+        ),
+        (
+            sslv2_hello(0x0303),
+            "ERR_SSL_NO_SUITABLE_SIGNATURE_ALGORITHM",
+            [3, 3, 40],
+        ),
+        (
+            sslv2_hello(0x0304),
+            "ERR_SSL_NO_SUITABLE_SIGNATURE_ALGORITHM",
+            [3, 3, 40],
+        ),
+        (
+            vec![0x80, 5, 1, 3, 3, 0, 0],
+            "ERR_SSL_LENGTH_TOO_SHORT",
+            [3, 3, 50],
+        ),
+        // without a suite of RSA key exchange there is nothing to pick
+        (ecdhe(28), NO_SHARED, [3, 3, 40]),
+        (
+            sslv2_hello_of(0x0303, &[0, 0x13, 0x01], 28),
+            NO_SHARED,
+            [3, 3, 40],
+        ),
+        (
+            sslv2_hello_of(0x0303, &[0, 0, 0x9c], 28),
+            NO_SIGALG,
+            [3, 3, 40],
+        ),
+        (ecdhe(16_384), NO_SHARED, [3, 3, 40]),
+        // then by length, as records
+        (ecdhe(16_385), DATA_LONG, [3, 3, 22]),
+        (
+            sslv2_hello_of(0x0300, &[0, 0xc0, 0x2f], 16_704),
+            DATA_LONG,
+            [3, 3, 22],
+        ),
+        (ecdhe(16_705), ENCRYPTED_LONG, [3, 3, 22]),
+        (ecdhe(16_710), ENCRYPTED_LONG, [3, 3, 22]),
+        (ecdhe(16_711), PACKET_LONG, [3, 3, 22]),
+        (ecdhe(0x7fff), PACKET_LONG, [3, 3, 22]),
+    ] {
+        let (got, out) = server_answer(&input);
+        let [major, minor, description] = alert;
+        assert_eq!(got, code, "{input:02x?}");
+        assert_eq!(
+            out,
+            [21, major, minor, 0, 2, 2, description],
+            "{input:02x?}"
+        );
+    }
+    // an SSLv2 hello cut short waits for the rest, a byte at a time too
+    let hello = sslv2_hello(0x0303);
+    let mut s = server(&spec_server(), false, false);
+    for b in &hello[..hello.len() - 1] {
+        s.feed(&[*b]);
+    }
+    assert!(s.poll_event().is_none());
+    s.feed(&hello[hello.len() - 1..]);
+    assert!(matches!(s.poll_event(), Some(Event::Error(e)) if e.code() == NO_SIGALG));
+    // one too long for the read buffer is refused from its header alone
+    let (got, out) = server_answer(&sslv2_hello_of(0x0303, &[0, 0, 0x2f], 16_711)[..5]);
+    assert_eq!(
+        (got.as_str(), out),
+        (PACKET_LONG, vec![21, 3, 3, 0, 2, 2, 22])
+    );
+    // a TLS 1.2 hello in an SSLv3 record is a handshake (as OpenSSL)
+    let (got, out) = server_answer(&raw_hello(0x0300, 0x0303));
+    assert_eq!(got, "None");
+    assert_eq!(out.first(), Some(&22));
+}

@@ -40,6 +40,11 @@ use tls_core::{ClientOptions, Connection, Event, Now};
 
 /// How long a server may take to finish a connection (close or clientError).
 const SETTLE: Duration = Duration::from_secs(5);
+/// How long a server may take to close a connection after its client is done (the
+/// client waited for the server's end, or left): a server still open then is stalled
+/// (Node's known lapses, see [`agree`]). Node's closes come within milliseconds; its
+/// stalls were a third of the default run's time with [`SETTLE`] here.
+const STALLED: Duration = Duration::from_secs(1);
 /// The servers' `handshakeTimeout`, short so that a silent peer is cheap to script.
 const HANDSHAKE_TIMEOUT_MS: u64 = 400;
 /// Scripts played at once in a concurrent round.
@@ -855,13 +860,13 @@ impl Server {
     }
 
     /// The server's events for the connection from `port`, up to its `close` or
-    /// `clientError`, normalised: data merged into `data:N`, codes kept. Other
-    /// connections' lines are kept for their turn.
+    /// `clientError` (or [`STALLED`]), normalised: data merged into `data:N`, codes
+    /// kept. Other connections' lines are kept for their turn.
     fn events(&mut self, port: u16) -> Vec<String> {
         if let Some(done) = self.finished.remove(&port) {
             return done;
         }
-        let deadline = Instant::now() + SETTLE;
+        let deadline = Instant::now() + STALLED;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let Some(line) = self.lines.within(left.max(Duration::from_millis(1))) else {
@@ -1241,7 +1246,10 @@ fn acts_agree(script: &Script, a: &(Vec<String>, Seen), b: &(Vec<String>, Seen))
             })
             .collect()
     };
-    let node_stalled = matches!(script.act, Act::End | Act::EndTwice | Act::EndOnData)
+    // Node's server stalls after its end() while the client writes, and after a reset
+    // into its pending echo (`agree`); a write-on-end server still echoes
+    let node_stalled = (matches!(script.act, Act::End | Act::EndTwice | Act::EndOnData)
+        || (reset && script.act == Act::WriteOnEnd))
         && b.0.last().is_some_and(|e| e == "(nothing more)");
     // an end() at once: the client's first record came before it, or was not read (or
     // dropped, Node) before the client's end: then no write fails
@@ -1824,7 +1832,11 @@ fn clients_agree(script: &Script, a: &[String], b: &[String]) -> bool {
         // timing; the rules still hold for each
         return a.first() == b.first();
     }
-    if script.ending != Ending::ImmediateReset || a.first() != b.first() {
+    // a client paused past its high-water mark leaves the server's last records and
+    // its reset in the kernel: Node's then reads an end instead of the reset at times
+    // (2 of 16 replays of one script, measured; ours the reset each time)
+    let paused_into_reset = script.act == Act::Pause && script.ending == Ending::SettledReset;
+    if !(script.ending == Ending::ImmediateReset || paused_into_reset) || a.first() != b.first() {
         return false;
     }
     let allowed = |events: &[String]| {

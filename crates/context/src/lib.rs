@@ -479,6 +479,34 @@ impl SecureContext {
         !self.inner.credentials.keys.is_empty()
     }
 
+    /// The TLS 1.3 cipher suites enabled, by IANA number (none when TLS 1.3 is off):
+    /// what tells a server whether a ClientHello will negotiate TLS 1.3.
+    pub fn tls13_suite_ids(&self) -> Vec<u16> {
+        let tls13 = &rustls::version::TLS13;
+        if !self.inner.parts.versions.contains(&tls13) {
+            return Vec::new();
+        }
+        self.inner
+            .client
+            .crypto_provider()
+            .cipher_suites
+            .iter()
+            .filter(|s| s.version() == tls13)
+            .map(|s| u16::from(s.suite()))
+            .collect()
+    }
+
+    /// The key exchange groups enabled (`ecdhCurve`), by IANA number.
+    pub fn kx_group_ids(&self) -> Vec<u16> {
+        self.inner
+            .client
+            .crypto_provider()
+            .kx_groups
+            .iter()
+            .map(|g| u16::from(g.name()))
+            .collect()
+    }
+
     /// The cipher suites offered, most preferred first, by OpenSSL name (only those of
     /// the enabled protocol versions).
     pub fn cipher_names(&self) -> Vec<&'static str> {

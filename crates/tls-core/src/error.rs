@@ -36,6 +36,19 @@ pub enum Error {
         /// as OpenSSL 3.
         reason: &'static str,
     },
+    /// Server side: the client's first flight refused before rustls read it, as
+    /// OpenSSL 3 refuses it, with its reason: a record of another type before the
+    /// ClientHello is whole or a first message that is not one (`"unexpected
+    /// message"`); a TLS 1.3 ClientHello without `signature_algorithms` (`"missing
+    /// sigalgs extension"`), with a key share of a group it does not list (`"bad key
+    /// share"`), without `key_share` or any group in common (`"no suitable key
+    /// share"`); a ClientHello whose signature algorithms our certificates cannot use
+    /// (`"no shared signature algorithms"`) or, for TLS 1.2, whose groups none of our
+    /// ECDHE suites can use (`"no shared cipher"`).
+    HelloRefused {
+        /// OpenSSL's reason text.
+        reason: &'static str,
+    },
     /// The client offered only TLS 1.0/1.1, which rustls does not speak.
     UnsupportedProtocol,
     /// The client offered only SSLv3 (or older): OpenSSL's "version too low".
@@ -132,30 +145,47 @@ impl Error {
     /// OpenSSL's (reason number, reason text) for protocol failures.
     fn openssl_reason(&self) -> Option<(u32, String)> {
         match self {
-            Self::NotTls { reason } => Some((
-                match *reason {
-                    "http request" => 0x9c,
-                    "https proxy request" => 0x9b,
-                    "packet length too long" => 0xc6,
-                    "unexpected message" => 0xf4,
-                    "length too short" => 0xa0,
-                    "unknown protocol" => 0xfc,
-                    "version too low" => 0x18c,
-                    "unsupported protocol" => 0x102,
-                    "no suitable signature algorithm" => 0x76,
-                    "no shared cipher" => 0xc1,
-                    "data length too long" => 0x92,
-                    "encrypted length too long" => 0x96,
-                    _ => 0x10b,
-                },
-                (*reason).to_string(),
-            )),
+            Self::NotTls { reason } | Self::HelloRefused { reason } => {
+                Some((reason_number(reason), (*reason).to_string()))
+            }
             Self::AlertReceived(alert) => alert_reason(alert.0),
             Self::UnsupportedProtocol => Some((0x102, "unsupported protocol".to_string())),
             Self::VersionTooLow => Some((0x18c, "version too low".to_string())),
             Self::Tls(err) => tls_reason(&err.0),
             _ => None,
         }
+    }
+}
+
+/// OpenSSL 3's number for a reason text of [`Error::NotTls`] or [`Error::HelloRefused`]
+/// (`openssl errstr 0A0000xx`); "wrong version number" for any other.
+fn reason_number(reason: &str) -> u32 {
+    match reason {
+        "http request" => 0x9c,
+        "https proxy request" => 0x9b,
+        "packet length too long" => 0xc6,
+        "unexpected message" => 0xf4,
+        "length too short" => 0xa0,
+        "unknown protocol" => 0xfc,
+        "version too low" => 0x18c,
+        "unsupported protocol" => 0x102,
+        "no suitable signature algorithm" => 0x76,
+        "no shared cipher" => 0xc1,
+        "data length too long" => 0x92,
+        "encrypted length too long" => 0x96,
+        "no suitable key share" => 0x65,
+        "bad key share" => 0x6c,
+        "missing sigalgs extension" => 0x70,
+        "no shared signature algorithms" => 0x178,
+        "record too small" => 0x12a,
+        "bad extension" => 0x6e,
+        "error in received cipher list" => 0x97,
+        "excessive message size" => 0x98,
+        "length mismatch" => 0x9f,
+        "no ciphers specified" => 0xb7,
+        "no compression specified" => 0xbb,
+        "bad ecpoint" => 0x132,
+        _ => 0x10b,
     }
 }
 
@@ -221,7 +251,8 @@ fn tls_reason(err: &rustls::Error) -> Option<(u32, String)> {
         E::DecryptError => (0x119, "decryption failed or bad record mac"),
         E::InvalidCertificate(CertificateError::BadSignature) => (0x7b, "bad signature"),
         E::InvalidCertificate(_) => (0x86, "certificate verify failed"),
-        E::InvalidMessage(_) => (0x9f, "record layer failure"),
+        // OpenSSL 3.0's commonest reason for a message that does not decode
+        E::InvalidMessage(_) => (0x9f, "length mismatch"),
         E::PeerMisbehaved(_)
         | E::InappropriateMessage { .. }
         | E::InappropriateHandshakeMessage { .. } => (0xf4, "unexpected message"),

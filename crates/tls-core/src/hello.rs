@@ -6,9 +6,9 @@
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct Parsed {
     /// `client_version`.
-    legacy: u16,
+    pub(crate) legacy: u16,
     /// `supported_versions`, in order.
-    supported: Vec<u16>,
+    pub(crate) supported: Vec<u16>,
     /// A `status_request` extension of type OCSP (Node's `info.OCSPRequest`).
     pub(crate) ocsp_request: bool,
     /// `legacy_session_id` (a TLS 1.3 client sends 32 random bytes here).
@@ -17,6 +17,29 @@ pub(crate) struct Parsed {
     pub(crate) session_ticket: Option<bool>,
     /// The identities of a `pre_shared_key` extension, in order.
     pub(crate) psk_identities: Vec<Vec<u8>>,
+    /// `cipher_suites`, in order.
+    pub(crate) suites: Vec<u16>,
+    /// `supported_groups`, when sent.
+    pub(crate) groups: Option<Vec<u16>>,
+    /// `key_share`'s entries (group, key length), when sent.
+    pub(crate) key_shares: Option<Vec<(u16, usize)>>,
+    /// `signature_algorithms`, when sent.
+    pub(crate) sigalgs: Option<Vec<u16>>,
+}
+
+impl Parsed {
+    /// Whether the client offers TLS 1.3 (in `supported_versions`).
+    pub(crate) fn offers_tls13(&self) -> bool {
+        self.supported.contains(&0x0304)
+    }
+}
+
+/// A list of big-endian `u16`s.
+fn u16s(bytes: &[u8]) -> Vec<u16> {
+    bytes
+        .chunks_exact(2)
+        .map(|c| u16::from_be_bytes([c[0], c[1]]))
+        .collect()
 }
 
 /// The `client_version` of a ClientHello at the start of `flight` that offers nothing
@@ -31,7 +54,7 @@ pub(crate) fn old_client_version(flight: &[u8]) -> Option<u16> {
 
 /// The handshake bytes at the start of `flight`: the payloads of its leading
 /// handshake records, joined (a ClientHello may span records).
-fn handshake_bytes(flight: &[u8]) -> Vec<u8> {
+pub(crate) fn handshake_bytes(flight: &[u8]) -> Vec<u8> {
     let mut r = Reader(flight);
     let mut out = Vec::new();
     while let (Some(22), Some(_version), Some(len)) = (r.u8(), r.u16(), r.u16()) {
@@ -63,7 +86,7 @@ pub(crate) fn parse(flight: &[u8]) -> Option<Parsed> {
     let session_id = usize::from(r.u8()?);
     parsed.session_id = r.take(session_id)?.to_vec();
     let suites = usize::from(r.u16()?);
-    r.take(suites)?;
+    parsed.suites = u16s(r.take(suites)?);
     let compression = usize::from(r.u8()?);
     r.take(compression)?;
     let Some(len) = r.u16() else {
@@ -80,6 +103,27 @@ pub(crate) fn parse(flight: &[u8]) -> Option<Parsed> {
                 while let Some(v) = versions.u16() {
                     parsed.supported.push(v);
                 }
+            }
+            0x000a => {
+                let mut list = Reader(body);
+                let n = usize::from(list.u16()?);
+                parsed.groups = Some(u16s(list.take(n)?));
+            }
+            0x000d => {
+                let mut list = Reader(body);
+                let n = usize::from(list.u16()?);
+                parsed.sigalgs = Some(u16s(list.take(n)?));
+            }
+            0x0033 => {
+                let mut list = Reader(body);
+                let n = usize::from(list.u16()?);
+                let mut entries = Reader(list.take(n)?);
+                let mut shares = Vec::new();
+                while let (Some(group), Some(len)) = (entries.u16(), entries.u16()) {
+                    entries.take(usize::from(len))?;
+                    shares.push((group, usize::from(len)));
+                }
+                parsed.key_shares = Some(shares);
             }
             // status_request: status_type 1 is ocsp
             0x0005 => parsed.ocsp_request = body.first() == Some(&1),
@@ -103,20 +147,20 @@ pub(crate) fn parse(flight: &[u8]) -> Option<Parsed> {
     Some(parsed)
 }
 
-struct Reader<'a>(&'a [u8]);
+pub(crate) struct Reader<'a>(pub(crate) &'a [u8]);
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+    pub(crate) fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         let (head, rest) = self.0.split_at_checked(n)?;
         self.0 = rest;
         Some(head)
     }
 
-    fn u8(&mut self) -> Option<u8> {
+    pub(crate) fn u8(&mut self) -> Option<u8> {
         self.take(1).map(|b| b[0])
     }
 
-    fn u16(&mut self) -> Option<u16> {
+    pub(crate) fn u16(&mut self) -> Option<u16> {
         self.take(2).map(|b| u16::from_be_bytes([b[0], b[1]]))
     }
 }

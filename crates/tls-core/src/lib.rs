@@ -27,6 +27,7 @@
 
 mod error;
 mod hello;
+mod screen;
 
 pub use error::{Alert, Error, TlsError};
 
@@ -527,16 +528,43 @@ impl Connection {
         self.fail(Error::NotTls { reason });
     }
 
+    /// What this server can negotiate, for [`screen::client_hello`].
+    fn screen_offer(&self) -> screen::Offer {
+        screen::Offer {
+            tls13_suites: self.context.tls13_suite_ids(),
+            groups: self.context.kx_group_ids(),
+        }
+    }
+
+    /// Server side: refuses the first flight as [`screen`] found OpenSSL does, with
+    /// its alert.
+    fn refuse_flight(&mut self, refusal: screen::Refusal) {
+        self.hello = None;
+        let [major, minor] = refusal.version;
+        self.pending_out
+            .extend_from_slice(&[21, major, minor, 0, 2, 2, refusal.alert]);
+        self.fail(Error::HelloRefused {
+            reason: refusal.reason,
+        });
+    }
+
     /// Bytes past the first record header check, to rustls.
     fn feed_records(&mut self, mut data: &[u8]) {
         if self.state == State::Closed || data.is_empty() {
             return;
         }
-        if self.is_server() && self.state == State::Handshaking && self.first_flight.len() < 16_384
+        if self.is_server()
+            && self.state == State::Handshaking
+            && self.first_flight.len() < FIRST_FLIGHT_MAX
         {
-            let room = 16_384 - self.first_flight.len();
+            let room = FIRST_FLIGHT_MAX - self.first_flight.len();
             self.first_flight
                 .extend_from_slice(&data[..data.len().min(room)]);
+        }
+        if matches!(self.hello, Some(Hello::Reading(_))) {
+            if let Some(refusal) = screen::records(&self.first_flight) {
+                return self.refuse_flight(refusal);
+            }
         }
         if self.hello.is_some() {
             self.feed_hello(data);
@@ -673,16 +701,55 @@ impl Connection {
             // OpenSSL 3 reports a TLS 1.2 AES-GCM record that fails to open as its
             // provider's "cipher operation failed" (measured against Node 20).
             rustls::Error::DecryptError if self.tls12_aes_gcm() => Error::CipherOperationFailed,
-            // A TLS 1.0/1.1 ClientHello: OpenSSL's "unsupported protocol"; SSLv3 (or
-            // older): "version too low" (measured against Node 20).
-            _ if self.is_server() && self.state == State::Handshaking => {
-                match hello::old_client_version(&self.first_flight) {
-                    Some(v) if v < 0x0301 => Error::VersionTooLow,
-                    Some(_) => Error::UnsupportedProtocol,
-                    None => Error::tls(e),
+            // OpenSSL's reasons where rustls finds nothing in common with the
+            // ClientHello (measured against Node 20)
+            e if self.is_server() && self.state == State::Handshaking => {
+                if let Some(reason) = self.incompatible_hello(&e) {
+                    return Error::HelloRefused { reason };
                 }
+                self.map_old_hello(e)
             }
             other => Error::tls(other),
+        }
+    }
+
+    /// OpenSSL's reason where rustls refused a ClientHello for sharing nothing with us
+    /// ([`Self::map_error`]): signature algorithms our keys cannot use, or (TLS 1.2) no
+    /// group for an ECDHE suite.
+    fn incompatible_hello(&self, e: &rustls::Error) -> Option<&'static str> {
+        /// The schemes a key of ours can sign with (ring: RSA PKCS#1 and PSS, ECDSA
+        /// P-256/P-384, Ed25519).
+        const SIGNABLE: [u16; 9] = [
+            0x0401, 0x0501, 0x0601, 0x0804, 0x0805, 0x0806, 0x0403, 0x0503, 0x0807,
+        ];
+        let hello = hello::parse(&self.first_flight)?;
+        let tls13 = hello.offers_tls13() && !self.context.tls13_suite_ids().is_empty();
+        match e {
+            e if error::is_no_certificate_resolved(e) => hello
+                .sigalgs
+                .is_some_and(|list| !list.iter().any(|s| SIGNABLE.contains(s)))
+                .then_some("no shared signature algorithms"),
+            rustls::Error::PeerIncompatible(rustls::PeerIncompatible::NoKxGroupsInCommon)
+                if !tls13 =>
+            {
+                Some("no shared cipher")
+            }
+            // TLS 1.2 without signature_algorithms: SHA-1 only, which OpenSSL 3 refuses
+            rustls::Error::PeerIncompatible(
+                rustls::PeerIncompatible::SignatureAlgorithmsExtensionRequired,
+            ) if !tls13 => Some("no suitable signature algorithm"),
+            _ => None,
+        }
+    }
+
+    /// [`Self::map_error`] for a server's handshake error otherwise.
+    fn map_old_hello(&self, e: rustls::Error) -> Error {
+        // A TLS 1.0/1.1 ClientHello: OpenSSL's "unsupported protocol"; SSLv3 (or
+        // older): "version too low" (measured against Node 20).
+        match hello::old_client_version(&self.first_flight) {
+            Some(v) if v < 0x0301 => Error::VersionTooLow,
+            Some(_) => Error::UnsupportedProtocol,
+            None => Error::tls(e),
         }
     }
 
@@ -714,9 +781,17 @@ impl Connection {
                         Side::Server(o) => (o.pause_after_hello, o.new_session_events),
                         Side::Client(_) => (false, false),
                     };
-                    // Read the ClientHello ourselves only when someone will ask.
+                    let parsed = hello::parse(&self.first_flight);
+                    let offer = self.screen_offer();
+                    if let Some(refusal) = parsed
+                        .as_ref()
+                        .and_then(|p| screen::client_hello(p, &offer))
+                    {
+                        return self.refuse_flight(refusal);
+                    }
+                    // Keep what we read of the ClientHello only when someone will ask.
                     if pause || sessions {
-                        self.offered = hello::parse(&self.first_flight);
+                        self.offered = parsed;
                     }
                     let info = pause.then(|| self.hello_info(&accepted));
                     self.hello = Some(Hello::Waiting(Box::new(accepted)));
@@ -728,7 +803,15 @@ impl Connection {
                     return;
                 }
                 Err((e, alert)) => {
-                    self.fail_accepting(e, alert);
+                    // OpenSSL's answer where it names one (rustls's otherwise)
+                    let parsed = hello::parse(&self.first_flight);
+                    let offer = self.screen_offer();
+                    let refusal = screen::malformed_hello(&self.first_flight)
+                        .or_else(|| parsed.and_then(|p| screen::client_hello(&p, &offer)));
+                    match refusal {
+                        Some(refusal) => self.refuse_flight(refusal),
+                        None => self.fail_accepting(e, alert),
+                    }
                     return;
                 }
             }
@@ -1244,6 +1327,7 @@ impl Connection {
             Error::Tls(error::TlsError(e)) if error::is_no_certificate_resolved(e) => {
                 AlertDescription::HandshakeFailure
             }
+            Error::HelloRefused { .. } => AlertDescription::HandshakeFailure,
             _ => return,
         };
         // A plaintext alert record: type 21, version 3.x, length 2, level, description.
@@ -1305,6 +1389,9 @@ fn check_identity(
     context::check_server_identity(name, subjectaltname.as_deref(), &cns).map_err(Error::AltName)
 }
 
+/// The part of a server's first flight kept for reading the ClientHello ourselves
+/// ([`hello`], [`screen`]): two records of the longest OpenSSL reads.
+const FIRST_FLIGHT_MAX: usize = 2 * (5 + 16_707);
 /// The longest SSLv2-format record OpenSSL 3 does not call "encrypted length too
 /// long" (2^14 + 320, read whole first), measured against Node 20.
 const SSLV2_ENCRYPTED_MAX: usize = 16_704;

@@ -704,10 +704,13 @@ impl Connection {
             // OpenSSL's reasons where rustls finds nothing in common with the
             // ClientHello (measured against Node 20)
             e if self.is_server() && self.state == State::Handshaking => {
-                if let Some(reason) = self.incompatible_hello(&e) {
-                    return Error::HelloRefused { reason };
+                match (
+                    hello::old_client_version(&self.first_flight),
+                    self.incompatible_hello(&e),
+                ) {
+                    (None, Some(reason)) => Error::HelloRefused { reason },
+                    _ => self.map_old_hello(e),
                 }
-                self.map_old_hello(e)
             }
             other => Error::tls(other),
         }

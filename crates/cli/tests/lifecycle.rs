@@ -314,6 +314,17 @@ impl Script {
             && self.opening == Opening::Handshake
     }
 
+    /// [`Self::refused_after_handshake`] for direction (b), where the scripted server
+    /// opens a `silent` script with a plain handshake too.
+    fn refuses_client_after_handshake(&self) -> bool {
+        Script {
+            opening: Opening::Handshake,
+            ..self.clone()
+        }
+        .refused_after_handshake()
+            && matches!(self.opening, Opening::Handshake | Opening::Silent)
+    }
+
     /// A connection a concurrent round can tell apart on the server: one reset before
     /// the server could read its port may print lines without one.
     fn has_port_early(&self) -> bool {
@@ -1826,7 +1837,7 @@ fn clients_agree(script: &Script, a: &[String], b: &[String]) -> bool {
             |e: &[String]| -> Vec<String> { e.iter().filter(|x| *x != "end").cloned().collect() };
         return without_end(a) == without_end(b);
     }
-    if script.refused_after_handshake() {
+    if script.refuses_client_after_handshake() {
         // the server refuses the client after its handshake: whether its "hi" went
         // out before the server's close (then an EPIPE or reset follows the end) is
         // timing; the rules still hold for each

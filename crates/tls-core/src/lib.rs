@@ -303,6 +303,8 @@ pub struct Connection {
     /// Server side, during the handshake: the start of what the client sent, to tell an
     /// old-protocol ClientHello apart when rustls refuses it.
     first_flight: Vec<u8>,
+    /// Server side: the first flight's records judged so far ([`screen::Records`]).
+    screen: screen::Records,
     /// Client side: sessions stored during the handshake, announced after `Secure`.
     sessions_owed: u32,
     /// Client side: the server's certificate came with this staple (empty: none).
@@ -416,6 +418,7 @@ impl Connection {
             early_plaintext: 0,
             ended: false,
             first_flight: Vec::new(),
+            screen: screen::Records::default(),
             sessions_owed: 0,
             ocsp_response: None,
             staple: None,
@@ -562,7 +565,7 @@ impl Connection {
                 .extend_from_slice(&data[..data.len().min(room)]);
         }
         if matches!(self.hello, Some(Hello::Reading(_))) {
-            if let Some(refusal) = screen::records(&self.first_flight) {
+            if let Some(refusal) = self.screen.check(&self.first_flight) {
                 return self.refuse_flight(refusal);
             }
         }
@@ -701,15 +704,17 @@ impl Connection {
             // OpenSSL 3 reports a TLS 1.2 AES-GCM record that fails to open as its
             // provider's "cipher operation failed" (measured against Node 20).
             rustls::Error::DecryptError if self.tls12_aes_gcm() => Error::CipherOperationFailed,
-            // OpenSSL's reasons where rustls finds nothing in common with the
-            // ClientHello (measured against Node 20)
+            // A TLS 1.0/1.1 ClientHello: OpenSSL's "unsupported protocol"; SSLv3 (or
+            // older): "version too low"; else OpenSSL's reason where rustls finds
+            // nothing in common with the ClientHello (measured against Node 20).
             e if self.is_server() && self.state == State::Handshaking => {
-                match (
-                    hello::old_client_version(&self.first_flight),
-                    self.incompatible_hello(&e),
-                ) {
-                    (None, Some(reason)) => Error::HelloRefused { reason },
-                    _ => self.map_old_hello(e),
+                match hello::old_client_version(&self.first_flight) {
+                    Some(v) if v < 0x0301 => Error::VersionTooLow,
+                    Some(_) => Error::UnsupportedProtocol,
+                    None => match self.incompatible_hello(&e) {
+                        Some(reason) => Error::HelloRefused { reason },
+                        None => Error::tls(e),
+                    },
                 }
             }
             other => Error::tls(other),
@@ -742,17 +747,6 @@ impl Connection {
                 rustls::PeerIncompatible::SignatureAlgorithmsExtensionRequired,
             ) if !tls13 => Some("no suitable signature algorithm"),
             _ => None,
-        }
-    }
-
-    /// [`Self::map_error`] for a server's handshake error otherwise.
-    fn map_old_hello(&self, e: rustls::Error) -> Error {
-        // A TLS 1.0/1.1 ClientHello: OpenSSL's "unsupported protocol"; SSLv3 (or
-        // older): "version too low" (measured against Node 20).
-        match hello::old_client_version(&self.first_flight) {
-            Some(v) if v < 0x0301 => Error::VersionTooLow,
-            Some(_) => Error::UnsupportedProtocol,
-            None => Error::tls(e),
         }
     }
 

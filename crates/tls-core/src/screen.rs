@@ -43,65 +43,78 @@ fn refusal(alert: u8, reason: &'static str) -> Option<Refusal> {
     })
 }
 
-/// The records of a first flight as received (`flight`), up to the end of its
-/// ClientHello: a refusal for the first one out of place. Records still arriving
-/// are judged once whole.
-pub(crate) fn records(flight: &[u8]) -> Option<Refusal> {
-    let mut rest = flight;
-    // the first handshake message's header and how many of its bytes came
-    let mut header = Vec::with_capacity(4);
-    let mut seen = 0usize;
-    while let Some(head) = rest.get(..5) {
-        let len = usize::from(u16::from_be_bytes([head[3], head[4]]));
-        if len > READ_MAX {
-            return refusal(RECORD_OVERFLOW, "packet length too long");
-        }
-        let Some(body) = rest.get(5..5 + len) else {
-            // still arriving: a first message that is not a ClientHello, or claims
-            // too much, is refused now
-            let mut early = rest[5..].to_vec();
-            early.truncate(4);
-            return (head[0] == 22 && header.is_empty())
-                .then(|| handshake_header(&early))
-                .flatten();
-        };
-        if len > PLAINTEXT_MAX {
-            return refusal(RECORD_OVERFLOW, "data length too long");
-        }
-        if head[0] != 22 {
-            // OpenSSL calls any other record before the ClientHello is whole an
-            // unexpected message (RFC 8446 5.1: handshake messages MUST NOT be
-            // interleaved with other record types), in the record's own version; a
-            // first record of change_cipher_spec in TLS 1.2's (measured)
-            let version = if head[0] == 20 && rest.len() == flight.len() {
-                [3, 3]
-            } else {
-                [head[1], head[2]]
+/// The records of a first flight as received, up to the end of its ClientHello, judged
+/// as they come: [`Records::check`] goes on from the last whole record, so a flight fed
+/// a byte at a time costs no more than one fed whole.
+#[derive(Debug, Default)]
+pub(crate) struct Records {
+    /// Where the next record starts in the flight.
+    at: usize,
+    /// The first handshake message's header, as far as it came.
+    header: Vec<u8>,
+    /// The handshake bytes read so far.
+    seen: usize,
+    /// The ClientHello is whole: what follows is rustls's.
+    done: bool,
+}
+
+impl Records {
+    /// `flight` (the records as received, growing between calls): a refusal for the
+    /// first record out of place. A record still arriving is judged once whole, but
+    /// for its header's length and the first message's header.
+    pub(crate) fn check(&mut self, flight: &[u8]) -> Option<Refusal> {
+        while !self.done {
+            let rest = flight.get(self.at..)?;
+            let head = rest.get(..5)?;
+            let len = usize::from(u16::from_be_bytes([head[3], head[4]]));
+            if len > READ_MAX {
+                return refusal(RECORD_OVERFLOW, "packet length too long");
+            }
+            let Some(body) = rest.get(5..5 + len) else {
+                // still arriving: a first message that is not a ClientHello, or claims
+                // too much, is refused now
+                let early = &rest[5..rest.len().min(9)];
+                return (head[0] == 22 && self.header.is_empty())
+                    .then(|| handshake_header(early))
+                    .flatten();
             };
-            return Some(Refusal {
-                version,
-                alert: UNEXPECTED_MESSAGE,
-                reason: "unexpected message",
-            });
-        }
-        for &b in body {
-            if header.len() < 4 {
-                header.push(b);
+            if len > PLAINTEXT_MAX {
+                return refusal(RECORD_OVERFLOW, "data length too long");
             }
-        }
-        seen += body.len();
-        if let Some(refused) = handshake_header(&header) {
-            return Some(refused);
-        }
-        if let [_, a, b, c] = header[..] {
-            let whole = 4 + (usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c));
-            if seen >= whole {
-                return None; // the ClientHello is whole: what follows is rustls's
+            if head[0] != 22 {
+                // OpenSSL calls any other record before the ClientHello is whole an
+                // unexpected message (RFC 8446 5.1: handshake messages MUST NOT be
+                // interleaved with other record types), in the record's own version; a
+                // first record of change_cipher_spec in TLS 1.2's (measured)
+                let version = if head[0] == 20 && self.at == 0 {
+                    [3, 3]
+                } else {
+                    [head[1], head[2]]
+                };
+                return Some(Refusal {
+                    version,
+                    alert: UNEXPECTED_MESSAGE,
+                    reason: "unexpected message",
+                });
             }
+            let missing = 4 - self.header.len();
+            self.header.extend(body.iter().take(missing));
+            self.seen += len;
+            if let Some(refused) = handshake_header(&self.header) {
+                return Some(refused);
+            }
+            if let [_, a, b, c] = self.header[..] {
+                self.done = self.seen >= 4 + u24(a, b, c);
+            }
+            self.at += 5 + len;
         }
-        rest = &rest[5 + len..];
+        None
     }
-    None
+}
+
+/// A 24-bit big-endian length.
+fn u24(a: u8, b: u8, c: u8) -> usize {
+    usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c)
 }
 
 /// The first handshake message's header as far as it came: a refusal for one that is
@@ -112,9 +125,7 @@ fn handshake_header(header: &[u8]) -> Option<Refusal> {
         // RFC 8446 4.1.2: a ClientHello's suites and extensions are at most 2^16 - 1
         // bytes each; rustls reads no message over 2^16 - 1 bytes and the buffer
         // for one stays bounded
-        [_, a, b, c]
-            if (usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c)) > MESSAGE_MAX =>
-        {
+        [_, a, b, c] if u24(a, b, c) > MESSAGE_MAX => {
             refusal(ILLEGAL_PARAMETER, "excessive message size")
         }
         _ => None,
@@ -131,8 +142,8 @@ pub(crate) fn malformed_hello(flight: &[u8]) -> Option<Refusal> {
     if r.u8()? != 1 {
         return None;
     }
-    let len = r.take(3)?;
-    let len = usize::from(len[0]) << 16 | usize::from(len[1]) << 8 | usize::from(len[2]);
+    let (a, b, c) = (r.u8()?, r.u8()?, r.u8()?);
+    let len = u24(a, b, c);
     let fields = (|| {
         let mut body = Reader(r.take(len)?);
         body.take(34)?; // version, random
@@ -194,23 +205,16 @@ pub(crate) fn client_hello(hello: &Parsed, offer: &Offer) -> Option<Refusal> {
     if !hello.offers_tls13() || !hello.suites.iter().any(|s| offer.tls13_suites.contains(s)) {
         return None;
     }
-    let refuse = |alert, reason| {
-        Some(Refusal {
-            version: [3, 3],
-            alert,
-            reason,
-        })
-    };
     if hello.sigalgs.is_none() && hello.psk_identities.is_empty() {
-        return refuse(MISSING_EXTENSION, "missing sigalgs extension");
+        return refusal(MISSING_EXTENSION, "missing sigalgs extension");
     }
     let client_groups = hello.groups.as_deref().unwrap_or_default();
     let Some(shares) = &hello.key_shares else {
-        return refuse(MISSING_EXTENSION, "no suitable key share");
+        return refusal(MISSING_EXTENSION, "no suitable key share");
     };
     if let Some(&(group, len)) = shares.iter().find(|(g, _)| offer.groups.contains(g)) {
         if !client_groups.contains(&group) {
-            return refuse(ILLEGAL_PARAMETER, "bad key share");
+            return refusal(ILLEGAL_PARAMETER, "bad key share");
         }
         // X25519's key is 32 bytes, P-256's and P-384's uncompressed points 65 and 97
         let wanted = match group {
@@ -220,11 +224,11 @@ pub(crate) fn client_hello(hello: &Parsed, offer: &Offer) -> Option<Refusal> {
             _ => len,
         };
         if len != wanted {
-            return refuse(ILLEGAL_PARAMETER, "bad ecpoint");
+            return refusal(ILLEGAL_PARAMETER, "bad ecpoint");
         }
     }
     if !client_groups.iter().any(|g| offer.groups.contains(g)) {
-        return refuse(HANDSHAKE_FAILURE, "no suitable key share");
+        return refusal(HANDSHAKE_FAILURE, "no suitable key share");
     }
     None
 }
@@ -232,6 +236,34 @@ pub(crate) fn client_hello(hello: &Parsed, offer: &Offer) -> Option<Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`Records::check`] of a flight fed whole.
+    fn records(flight: &[u8]) -> Option<Refusal> {
+        Records::default().check(flight)
+    }
+
+    #[test]
+    fn judges_a_flight_fed_a_byte_at_a_time_as_one_fed_whole() {
+        let hello = message(1, 100);
+        let (a, b) = hello.split_at(30);
+        let flights = [
+            [record(22, [3, 1], a), record(22, [3, 1], b)].concat(),
+            [record(22, [3, 1], a), record(21, [3, 1], &[1, 0])].concat(),
+            [record(22, [3, 1], a), vec![22, 3, 3, 0x41, 0x44]].concat(),
+            record(22, [3, 1], &message(2, 40)),
+        ];
+        for flight in flights {
+            let mut screen = Records::default();
+            let mut got = None;
+            for end in 1..=flight.len() {
+                got = screen.check(&flight[..end]);
+                if got.is_some() {
+                    break;
+                }
+            }
+            assert_eq!(got, records(&flight), "{flight:02x?}");
+        }
+    }
 
     fn record(kind: u8, version: [u8; 2], body: &[u8]) -> Vec<u8> {
         let mut r = vec![kind, version[0], version[1]];

@@ -117,17 +117,44 @@ pub struct Proc {
     stdin: Option<ChildStdin>,
     lines: Receiver<String>,
     seen: Vec<String>,
+    eof: bool,
+    stderr: Option<std::sync::Arc<std::sync::Mutex<String>>>,
 }
 
 impl Proc {
     /// Spawns `cmd` with piped stdin/stdout (stderr is inherited, for test logs).
-    pub fn spawn(mut cmd: Command) -> Self {
+    pub fn spawn(cmd: Command) -> Self {
+        Self::start(cmd, false)
+    }
+
+    /// As [`Proc::spawn`], with stderr kept (see [`Proc::stderr`]) instead of inherited:
+    /// for tests that run many children at once and show a child's stderr only when
+    /// something fails.
+    pub fn spawn_quiet(cmd: Command) -> Self {
+        Self::start(cmd, true)
+    }
+
+    fn start(mut cmd: Command, quiet: bool) -> Self {
         let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(if quiet {
+                Stdio::piped()
+            } else {
+                Stdio::inherit()
+            })
             .spawn()
             .unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
+        let stderr = child.stderr.take().map(|mut pipe| {
+            let text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+            let keep = text.clone();
+            std::thread::spawn(move || {
+                let mut all = Vec::new();
+                let _ = std::io::Read::read_to_end(&mut pipe, &mut all);
+                *keep.lock().unwrap() = String::from_utf8_lossy(&all).into_owned();
+            });
+            text
+        });
         let stdout = child.stdout.take().expect("piped stdout");
         let stdin = child.stdin.take();
         let (tx, rx) = channel();
@@ -144,6 +171,8 @@ impl Proc {
             stdin,
             lines: rx,
             seen: Vec::new(),
+            eof: false,
+            stderr,
         }
     }
 
@@ -189,14 +218,38 @@ impl Proc {
     /// read); `None` on timeout or at EOF. Never panics, for loops with their own deadline.
     pub fn line_within(&mut self, timeout: Duration) -> Option<String> {
         let line = if timeout.is_zero() {
-            self.lines.try_recv().ok()
+            self.lines
+                .try_recv()
+                .map_err(|e| e == std::sync::mpsc::TryRecvError::Disconnected)
         } else {
-            self.lines.recv_timeout(timeout).ok()
+            self.lines
+                .recv_timeout(timeout)
+                .map_err(|e| e == RecvTimeoutError::Disconnected)
+        };
+        let line = match line {
+            Ok(line) => Some(line),
+            Err(disconnected) => {
+                self.eof |= disconnected;
+                None
+            }
         };
         if let Some(line) = &line {
             self.seen.push(line.clone());
         }
         line
+    }
+
+    /// Whether [`Proc::line_within`] has met the end of stdout.
+    pub fn at_eof(&self) -> bool {
+        self.eof
+    }
+
+    /// What a [`Proc::spawn_quiet`] child wrote on stderr, once it has closed it.
+    pub fn stderr(&self) -> String {
+        self.stderr
+            .as_ref()
+            .map(|t| t.lock().unwrap().clone())
+            .unwrap_or_default()
     }
 
     /// The child's process id (to read `/proc/<pid>/status`, say).

@@ -5,6 +5,7 @@
 
 use serde_json::{json, Value};
 use std::process::Command;
+use suite::wire::{client_hello, ext, raw_hello, record, sslv2_hello, tls_hello, vec16};
 use suite::{fixture, have, Proc};
 
 /// A scenario: server and client options in Node's names; file options are fixture paths.
@@ -424,50 +425,6 @@ fn peer_certificate_chains_match_node() {
     }
 }
 
-/// A TLS-format ClientHello for `hello_version` in a record of `record_version`, with
-/// the suites, groups and signature algorithms a TLS 1.2 client sends.
-fn tls_hello(record_version: u16, hello_version: u16) -> Vec<u8> {
-    let mut body = hello_version.to_be_bytes().to_vec();
-    body.extend([7; 32]); // random
-    body.extend([0, 0, 4, 0xc0, 0x2f, 0x13, 0x01, 1, 0]); // no session id, suites, null
-    let extensions = [
-        &[0, 0x0a, 0, 4, 0, 2, 0, 0x1d][..], // supported_groups: x25519
-        &[0, 0x0d, 0, 6, 0, 4, 8, 4, 4, 1],  // rsa_pss_rsae_sha256, rsa_pkcs1_sha256
-        &[0, 0x0b, 0, 2, 1, 0],              // ec_point_formats
-    ]
-    .concat();
-    body.extend((extensions.len() as u16).to_be_bytes());
-    body.extend(extensions);
-    let mut handshake = vec![1, 0];
-    handshake.extend((body.len() as u16).to_be_bytes());
-    handshake.extend(body);
-    let mut record = vec![22];
-    record.extend(record_version.to_be_bytes());
-    record.extend((handshake.len() as u16).to_be_bytes());
-    record.extend(handshake);
-    record
-}
-
-/// An SSLv2-format CLIENT-HELLO of `length` bytes after its header, offering
-/// `version`, with `specs` repeated to fill it and a challenge of what is left.
-fn sslv2_hello(version: u16, specs: &[u8], length: usize) -> Vec<u8> {
-    let specs: Vec<u8> = specs
-        .iter()
-        .copied()
-        .cycle()
-        .take((length - 25) / 3 * 3)
-        .collect();
-    let challenge = length - 9 - specs.len();
-    let mut record = vec![0x80 | (length >> 8) as u8, length as u8, 1];
-    record.extend(version.to_be_bytes());
-    record.extend((specs.len() as u16).to_be_bytes());
-    record.extend([0, 0]);
-    record.extend((challenge as u16).to_be_bytes());
-    record.extend(specs);
-    record.extend(vec![9; challenge]);
-    record
-}
-
 /// What a server answers to `input` sent as a client's first bytes: the bytes it
 /// writes until it closes (cut at 16), and its clientError's code.
 fn answer(server: &mut Proc, port: u16, input: &[u8]) -> (Vec<u8>, String) {
@@ -527,52 +484,6 @@ fn old_and_sslv2_first_flights_answered_as_node() {
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
-}
-
-/// A TLS record of `kind` in `version`.
-fn record(kind: u8, version: u16, body: &[u8]) -> Vec<u8> {
-    let mut r = vec![kind];
-    r.extend(version.to_be_bytes());
-    r.extend((body.len() as u16).to_be_bytes());
-    r.extend(body);
-    r
-}
-
-/// `items` with a 16-bit length before them.
-fn vec16(items: &[u8]) -> Vec<u8> {
-    let mut v = (items.len() as u16).to_be_bytes().to_vec();
-    v.extend(items);
-    v
-}
-
-/// An extension of `kind` holding `body`.
-fn ext(kind: u16, body: &[u8]) -> Vec<u8> {
-    let mut e = kind.to_be_bytes().to_vec();
-    e.extend(vec16(body));
-    e
-}
-
-/// A ClientHello handshake message (TLS 1.2's `client_version`) offering `suites`
-/// with `extensions`.
-fn client_hello(suites: &[u16], extensions: &[Vec<u8>]) -> Vec<u8> {
-    let suites: Vec<u8> = suites.iter().flat_map(|s| s.to_be_bytes()).collect();
-    raw_hello(&[], &vec16(&suites), &[1, 0], &vec16(&extensions.concat()))
-}
-
-/// A ClientHello message of these fields as given (their length prefixes included,
-/// but the session id's).
-fn raw_hello(session_id: &[u8], suites: &[u8], compression: &[u8], extensions: &[u8]) -> Vec<u8> {
-    let mut body = vec![3, 3];
-    body.extend([7; 32]); // random
-    body.push(session_id.len() as u8);
-    body.extend(session_id);
-    body.extend(suites);
-    body.extend(compression);
-    body.extend(extensions);
-    let mut message = vec![1, 0];
-    message.extend((body.len() as u16).to_be_bytes());
-    message.extend(body);
-    message
 }
 
 /// First flights that break the record layer's or the ClientHello's rules (RFC 8446

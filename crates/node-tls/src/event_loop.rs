@@ -73,7 +73,9 @@ type Timer = Reverse<(Instant, usize, TimerKind)>;
 
 pub(crate) struct State {
     pub(crate) registry: Registry,
-    pub(crate) sockets: HashMap<usize, SocketState>,
+    /// Boxed: a socket's state is kilobytes, and a map keeps its capacity after a storm
+    /// of connections has gone (a bucket is then a pointer, not a whole socket).
+    pub(crate) sockets: HashMap<usize, Box<SocketState>>,
     pub(crate) servers: HashMap<usize, ServerState>,
     pub(crate) queue: VecDeque<Emit>,
     next_id: usize,
@@ -149,13 +151,17 @@ impl State {
         if let Some(server) = socket.server.and_then(|sid| self.servers.get_mut(&sid)) {
             server.connections += 1;
         }
-        self.sockets.insert(id, socket);
+        self.sockets.insert(id, Box::new(socket));
     }
 
     /// Removes a socket from the loop (after its `'close'`); a closing server whose
     /// last connection this was emits `'close'`. Every socket leaves here.
     pub(crate) fn remove_socket(&mut self, id: usize) -> Option<SocketState> {
-        let socket = self.sockets.remove(&id)?;
+        let socket = *self.sockets.remove(&id)?;
+        // give back what a storm of connections grew the map to
+        if self.sockets.capacity() > 64 && self.sockets.len() * 4 < self.sockets.capacity() {
+            self.sockets.shrink_to(self.sockets.len() * 2);
+        }
         if socket.unref {
             self.unrefd = self.unrefd.saturating_sub(1);
         }

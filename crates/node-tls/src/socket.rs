@@ -576,7 +576,7 @@ impl TlsSocket {
     /// `writableLength`: bytes queued and not yet handed to the kernel.
     pub fn writable_length(&self) -> usize {
         self.with(0, |state, id| {
-            state.sockets.get_mut(&id).map_or(0, SocketState::buffered)
+            state.sockets.get_mut(&id).map_or(0, |s| s.buffered())
         })
     }
 

@@ -102,6 +102,16 @@ pub fn all() -> Vec<Attack> {
         a("empty-records", false, empty_records, |s| {
             s.all("ERR_SSL_LENGTH_MISMATCH")
         }),
+        a("warning-alert-flood", true, warning_alerts, Seen::refused),
+        // OpenSSL refuses a no_renegotiation warning in a TLS 1.2 handshake at once (its
+        // NO_RENEGOTIATION); rustls takes 4 warnings and refuses the 5th (README,
+        // "Conformance on malformed first flights")
+        a(
+            "no-reneg-warnings-1.2",
+            false,
+            no_renegotiation_warnings,
+            |s| s.all("ERR_SSL_TOO_MANY_WARN_ALERTS"),
+        ),
         a("reset-mid-record", true, reset_mid_record, Seen::refused),
         a("slowloris-1000", true, slowloris, |s| {
             s.all("ERR_TLS_HANDSHAKE_TIMEOUT")?;
@@ -123,6 +133,18 @@ pub fn all() -> Vec<Attack> {
                 return Err(format!("the server grew by {grew} KiB"));
             }
             Ok(())
+        }),
+        a("max-connections", false, max_connections, |s| {
+            let f = &s.figures;
+            let want = [
+                ("secure", MAX_CONNECTIONS),
+                ("dropped", MAX_CONNECTIONS),
+                ("secure_after", MAX_CONNECTIONS / 2),
+            ];
+            match want.iter().find(|(k, n)| f[k] != *n) {
+                None => Ok(()),
+                Some(_) => Err(format!("wanted {want:?}, saw {f:?}")),
+            }
         }),
         Attack {
             needs_openssl: true,
@@ -215,8 +237,13 @@ fn old_hellos(s: &Server) -> Seen {
 
 /// A TLS 1.3 ClientHello of tls-core, as it would go on the wire.
 fn real_hello() -> Vec<u8> {
-    let ctx = context::create_secure_context(&context::SecureContextOptions::new())
-        .expect("client context");
+    hello_up_to("TLSv1.3")
+}
+
+/// tls-core's ClientHello offering versions up to `max`.
+fn hello_up_to(max: &str) -> Vec<u8> {
+    let options = context::SecureContextOptions::new().max_version(max);
+    let ctx = context::create_secure_context(&options).expect("client context");
     let options = tls_core::ClientOptions::new("localhost");
     let mut tls =
         tls_core::Connection::client(&ctx, options, tls_core::Now::system()).expect("client");
@@ -300,6 +327,77 @@ fn wrong_type(s: &Server) -> Seen {
 fn empty_records(s: &Server) -> Seen {
     let empties: Vec<u8> = (0..40).flat_map(|_| record(22, 0x0303, &[])).collect();
     each(s, &vec![empties; 5])
+}
+
+/// 1,000 warning alert records of `description`.
+fn warnings(description: u8) -> Vec<u8> {
+    (0..1000)
+        .flat_map(|_| record(21, 0x0303, &[1, description]))
+        .collect()
+}
+
+/// Floods of warning alerts (`no_renegotiation`, `user_canceled`) before any ClientHello
+/// and after a TLS 1.3 one; `user_canceled` after a TLS 1.2 one.
+fn warning_alerts(s: &Server) -> Seen {
+    let hello = real_hello();
+    let inputs = [
+        warnings(100),
+        warnings(90),
+        [hello.clone(), warnings(100)].concat(),
+        [hello, warnings(90)].concat(),
+        [hello_up_to("TLSv1.2"), warnings(90)].concat(),
+    ];
+    each(s, &[&inputs[..], &inputs].concat())
+}
+
+/// `no_renegotiation` warnings after a TLS 1.2 ClientHello.
+fn no_renegotiation_warnings(s: &Server) -> Seen {
+    let input = [hello_up_to("TLSv1.2"), warnings(100)].concat();
+    each(s, &vec![input; 3])
+}
+
+/// The `--max-connections` of the server [`max_connections`] starts.
+const MAX_CONNECTIONS: u64 = 20;
+
+/// A server of its own with `--max-connections 20` (the healthy client would count
+/// against the shared one's): 20 handshakes, 20 more connections (each must be closed
+/// at once, unanswered, as Node's `net` server drops them), then half of the first 20
+/// closed and 10 new handshakes, which must succeed again.
+fn max_connections(_: &Server) -> Seen {
+    let limited = Server::ours_with(&["--max-connections", &MAX_CONNECTIONS.to_string()]);
+    let mut first: Vec<Tls> = (0..MAX_CONNECTIONS)
+        .map(|_| Tls::new(limited.port, "TLSv1.3"))
+        .collect();
+    let secure = first
+        .iter_mut()
+        .map(Tls::handshake)
+        .filter(|&ok| ok)
+        .count();
+    let dropped = (0..MAX_CONNECTIONS)
+        .filter(|_| {
+            let mut c = Tls::new(limited.port, "TLSv1.3");
+            !c.handshake() && c.echoed == 0 && c.outcome.is_some()
+        })
+        .count();
+    for mut c in first.drain(..MAX_CONNECTIONS as usize / 2) {
+        c.tls.end();
+        c.flush();
+        c.pump(ANSWER, |_| false);
+    }
+    // the server sees those closes before it takes the next connections
+    std::thread::sleep(Duration::from_millis(200));
+    let secure_after = (0..MAX_CONNECTIONS / 2)
+        .filter(|_| Tls::new(limited.port, "TLSv1.3").handshake())
+        .count();
+    let mut seen = Seen::of(Vec::new());
+    for (k, v) in [
+        ("secure", secure),
+        ("dropped", dropped),
+        ("secure_after", secure_after),
+    ] {
+        seen.figures.insert(k, v as u64);
+    }
+    seen
 }
 
 fn reset_mid_record(s: &Server) -> Seen {
@@ -396,10 +494,16 @@ fn s_client(s: &Server, version: &str, input: &[u8]) -> (u16, Proc) {
     let deadline = Instant::now() + Duration::from_secs(5);
     let mut port = 0;
     while Instant::now() < deadline && port == 0 {
+        // its handshake done: a late event of an earlier connection is not it
         port = s
             .ports_seen()
             .into_iter()
-            .find(|p| !known.contains(p))
+            .filter(|p| !known.contains(p))
+            .find(|&p| {
+                s.events_of(p)
+                    .iter()
+                    .any(|e| e["event"] == "secureConnection")
+            })
             .unwrap_or(0);
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -1,7 +1,7 @@
 //! Errors of a TLS connection, each with the code Node would give it.
 
 use context::VerifyCode;
-use rustls::{AlertDescription, CertificateError, PeerIncompatible};
+use rustls::{AlertDescription, CertificateError, PeerIncompatible, PeerMisbehaved};
 use std::fmt;
 
 /// Why a connection failed. Every variant has Node's `err.code` ([`Error::code`]) and a
@@ -192,36 +192,46 @@ fn reason_number(reason: &str) -> u32 {
 /// OpenSSL names a received alert "sslv3 alert X" or "tlsv1 alert X", with reason number
 /// 1000 + the alert number.
 fn alert_reason(alert: AlertDescription) -> Option<(u32, String)> {
-    let (family, name) = match alert {
-        AlertDescription::UnexpectedMessage => ("sslv3", "unexpected message"),
-        AlertDescription::BadRecordMac => ("sslv3", "bad record mac"),
-        AlertDescription::HandshakeFailure => ("sslv3", "handshake failure"),
-        AlertDescription::BadCertificate => ("sslv3", "bad certificate"),
-        AlertDescription::UnsupportedCertificate => ("sslv3", "unsupported certificate"),
-        AlertDescription::CertificateRevoked => ("sslv3", "certificate revoked"),
-        AlertDescription::CertificateExpired => ("sslv3", "certificate expired"),
-        AlertDescription::CertificateUnknown => ("sslv3", "certificate unknown"),
-        AlertDescription::IllegalParameter => ("sslv3", "illegal parameter"),
-        AlertDescription::UnknownCA => ("tlsv1", "unknown ca"),
-        AlertDescription::AccessDenied => ("tlsv1", "access denied"),
-        AlertDescription::DecodeError => ("tlsv1", "decode error"),
-        AlertDescription::DecryptError => ("tlsv1", "decrypt error"),
-        AlertDescription::ProtocolVersion => ("tlsv1", "protocol version"),
-        AlertDescription::InsufficientSecurity => ("tlsv1", "insufficient security"),
-        AlertDescription::InternalError => ("tlsv1", "internal error"),
-        AlertDescription::InappropriateFallback => ("tlsv1", "inappropriate fallback"),
-        AlertDescription::UserCanceled => ("tlsv1", "user cancelled"),
-        AlertDescription::UnsupportedExtension => ("tlsv1", "unsupported extension"),
-        AlertDescription::UnrecognisedName => ("tlsv1", "unrecognized name"),
-        AlertDescription::NoApplicationProtocol => ("tlsv1", "no application protocol"),
-        AlertDescription::CertificateRequired => ("tlsv13", "certificate required"),
-        AlertDescription::MissingExtension => ("tlsv13", "missing extension"),
+    use AlertDescription as A;
+    // OpenSSL 3's texts for reasons 1000 + the alert's number (`openssl errstr`), some
+    // of which say "alert" and some not
+    let text = match alert {
+        A::UnexpectedMessage => "sslv3 alert unexpected message",
+        A::BadRecordMac => "sslv3 alert bad record mac",
+        A::DecryptionFailed => "tlsv1 alert decryption failed",
+        A::RecordOverflow => "tlsv1 alert record overflow",
+        A::DecompressionFailure => "sslv3 alert decompression failure",
+        A::HandshakeFailure => "sslv3 alert handshake failure",
+        A::NoCertificate => "sslv3 alert no certificate",
+        A::BadCertificate => "sslv3 alert bad certificate",
+        A::UnsupportedCertificate => "sslv3 alert unsupported certificate",
+        A::CertificateRevoked => "sslv3 alert certificate revoked",
+        A::CertificateExpired => "sslv3 alert certificate expired",
+        A::CertificateUnknown => "sslv3 alert certificate unknown",
+        A::IllegalParameter => "sslv3 alert illegal parameter",
+        A::UnknownCA => "tlsv1 alert unknown ca",
+        A::AccessDenied => "tlsv1 alert access denied",
+        A::DecodeError => "tlsv1 alert decode error",
+        A::DecryptError => "tlsv1 alert decrypt error",
+        A::ExportRestriction => "tlsv1 alert export restriction",
+        A::ProtocolVersion => "tlsv1 alert protocol version",
+        A::InsufficientSecurity => "tlsv1 alert insufficient security",
+        A::InternalError => "tlsv1 alert internal error",
+        A::InappropriateFallback => "tlsv1 alert inappropriate fallback",
+        A::UserCanceled => "tlsv1 alert user cancelled",
+        A::NoRenegotiation => "tlsv1 alert no renegotiation",
+        A::MissingExtension => "tlsv13 alert missing extension",
+        A::UnsupportedExtension => "tlsv1 unsupported extension",
+        A::CertificateUnobtainable => "tlsv1 certificate unobtainable",
+        A::UnrecognisedName => "tlsv1 unrecognized name",
+        A::BadCertificateStatusResponse => "tlsv1 bad certificate status response",
+        A::BadCertificateHashValue => "tlsv1 bad certificate hash value",
+        A::UnknownPSKIdentity => "tlsv1 alert unknown psk identity",
+        A::CertificateRequired => "tlsv13 alert certificate required",
+        A::NoApplicationProtocol => "tlsv1 alert no application protocol",
         _ => return None,
     };
-    Some((
-        1000 + u32::from(u8::from(alert)),
-        format!("{family} alert {name}"),
-    ))
+    Some((1000 + u32::from(u8::from(alert)), text.to_string()))
 }
 
 /// OpenSSL's reason for a failure rustls detected locally.
@@ -253,6 +263,9 @@ fn tls_reason(err: &rustls::Error) -> Option<(u32, String)> {
         E::InvalidCertificate(_) => (0x86, "certificate verify failed"),
         // OpenSSL 3.0's commonest reason for a message that does not decode
         E::InvalidMessage(_) => (0x9f, "length mismatch"),
+        E::PeerMisbehaved(PeerMisbehaved::TooManyWarningAlertsReceived) => {
+            (0x199, "too many warn alerts")
+        }
         E::PeerMisbehaved(_)
         | E::InappropriateMessage { .. }
         | E::InappropriateHandshakeMessage { .. } => (0xf4, "unexpected message"),
@@ -312,5 +325,52 @@ impl std::error::Error for Error {
             Self::WriteEproto(inner) => Some(inner.as_ref()),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_alerts_received_as_openssl_3_does() {
+        // (alert, Node's code, OpenSSL 3's message), as `openssl errstr` prints them
+        let cases = [
+            (
+                AlertDescription::NoRenegotiation,
+                "ERR_SSL_TLSV1_ALERT_NO_RENEGOTIATION",
+                "error:0A00044C:SSL routines::tlsv1 alert no renegotiation",
+            ),
+            (
+                AlertDescription::UnrecognisedName,
+                "ERR_SSL_TLSV1_UNRECOGNIZED_NAME",
+                "error:0A000458:SSL routines::tlsv1 unrecognized name",
+            ),
+            (
+                AlertDescription::RecordOverflow,
+                "ERR_SSL_TLSV1_ALERT_RECORD_OVERFLOW",
+                "error:0A0003FE:SSL routines::tlsv1 alert record overflow",
+            ),
+            (
+                AlertDescription::CertificateRequired,
+                "ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED",
+                "error:0A00045C:SSL routines::tlsv13 alert certificate required",
+            ),
+        ];
+        for (alert, code, message) in cases {
+            let err = Error::AlertReceived(Alert(alert));
+            assert_eq!((err.code(), err.to_string()), (code.into(), message.into()));
+        }
+    }
+
+    #[test]
+    fn names_too_many_warning_alerts_as_openssl_3_does() {
+        let err = Error::Tls(TlsError(
+            PeerMisbehaved::TooManyWarningAlertsReceived.into(),
+        ));
+        assert_eq!(err.code(), "ERR_SSL_TOO_MANY_WARN_ALERTS");
+        assert!(err
+            .to_string()
+            .starts_with("error:0A000199:SSL routines::too many warn alerts"));
     }
 }

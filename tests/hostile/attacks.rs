@@ -479,9 +479,11 @@ fn stops_reading(s: &Server) -> Seen {
 }
 
 /// `openssl s_client` against the server, fed `input` once its handshake is done;
-/// the server's port for it and the s_client process.
+/// the server's port for it (0 if no handshake was seen in time) and the process.
+/// The server's earlier events are forgotten first: the one handshake it then reports
+/// is s_client's.
 fn s_client(s: &Server, version: &str, input: &[u8]) -> (u16, Proc) {
-    let known = s.ports_seen();
+    s.begin();
     let mut cmd = Command::new("openssl");
     // no -ign_eof: it turns s_client's command letters off
     cmd.args([
@@ -491,40 +493,33 @@ fn s_client(s: &Server, version: &str, input: &[u8]) -> (u16, Proc) {
         version,
     ]);
     let mut p = Proc::spawn_quiet(cmd);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut port = 0;
-    while Instant::now() < deadline && port == 0 {
-        // its handshake done: a late event of an earlier connection is not it
-        port = s
-            .ports_seen()
-            .into_iter()
-            .filter(|p| !known.contains(p))
-            .find(|&p| {
-                s.events_of(p)
-                    .iter()
-                    .any(|e| e["event"] == "secureConnection")
-            })
-            .unwrap_or(0);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut port = None;
+    while Instant::now() < deadline && port.is_none() {
+        port = s.first_secure();
         std::thread::sleep(Duration::from_millis(20));
     }
     let _ = p.try_write(input);
-    (port, p)
+    (port.unwrap_or(0), p)
 }
 
 fn renegotiation(s: &Server) -> Seen {
     let mut refused = 0;
-    let ports: Vec<u16> = (0..3)
+    let outcomes = (0..3)
         .map(|_| {
             let (port, mut p) = s_client(s, "-tls1_2", b"R\n");
-            let _ = s.outcomes(&[port], ANSWER);
+            let outcome = match port {
+                0 => "no handshake seen".to_string(),
+                _ => s.outcomes(&[port], ANSWER).remove(0),
+            };
             p.close_stdin();
             p.wait();
             // OpenSSL's words for our no_renegotiation warning
             refused += u64::from(p.stderr().contains("no renegotiation"));
-            port
+            outcome
         })
         .collect();
-    let mut seen = Seen::of(s.outcomes(&ports, ANSWER));
+    let mut seen = Seen::of(outcomes);
     seen.figures.insert("refused", refused);
     seen
 }

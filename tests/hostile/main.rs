@@ -58,12 +58,15 @@ fn main() {
         }
         ran += 1;
         let window = healthy.mark();
+        // each attack sees only its own connections' events: ports come round again
+        ours.begin();
         let ours_seen = (attack.run)(&ours);
         let peak = ours.rss_kib();
         let rtt = healthy.since(window);
         let mut verdict = (attack.check)(&ours_seen);
         let node_column = match (&reference, attack.compare) {
             (Some(node), true) => {
+                node.begin();
                 let node_seen = (attack.run)(node);
                 if node_seen.outcomes != ours_seen.outcomes && verdict.is_ok() {
                     verdict = Err(format!(

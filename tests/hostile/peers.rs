@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -26,6 +26,8 @@ pub struct Server {
     pub port: u16,
     pid: u32,
     events: Arc<Mutex<Vec<Value>>>,
+    /// Where the events the queries see begin (`begin`).
+    from: AtomicUsize,
     stop: Arc<AtomicBool>,
     reader: Option<JoinHandle<()>>,
     exited: Arc<AtomicBool>,
@@ -88,10 +90,25 @@ impl Server {
             port,
             pid,
             events,
+            from: AtomicUsize::new(0),
             stop,
             reader: Some(reader),
             exited,
         }
+    }
+
+    /// Forgets the events so far: the queries below see only later ones, so a port the
+    /// kernel hands out again cannot match an earlier connection's events.
+    pub fn begin(&self) {
+        let len = self.events.lock().unwrap().len();
+        self.from.store(len, Ordering::Relaxed);
+    }
+
+    /// `f` over the events since `begin`.
+    fn window<R>(&self, f: impl FnOnce(&[Value]) -> R) -> R {
+        let events = self.events.lock().unwrap();
+        let from = self.from.load(Ordering::Relaxed).min(events.len());
+        f(&events[from..])
     }
 
     /// Whether the server is still running.
@@ -145,44 +162,46 @@ impl Server {
     fn outcome_map(&self, ports: &[u16]) -> HashMap<u16, String> {
         let mut secure = HashMap::new();
         let mut done = HashMap::new();
-        for e in self.events.lock().unwrap().iter() {
-            let Some(port) = e["remotePort"].as_u64().map(|p| p as u16) else {
-                continue;
-            };
-            if !ports.contains(&port) || done.contains_key(&port) {
-                continue;
+        self.window(|events| {
+            for e in events {
+                let Some(port) = e["remotePort"].as_u64().map(|p| p as u16) else {
+                    continue;
+                };
+                if !ports.contains(&port) || done.contains_key(&port) {
+                    continue;
+                }
+                let code = e["code"].as_str().unwrap_or("?").to_string();
+                match e["event"].as_str() {
+                    Some("clientError") | Some("error") => {
+                        done.insert(port, code);
+                    }
+                    Some("secureConnection") => {
+                        secure.insert(port, ());
+                    }
+                    Some("close") if secure.contains_key(&port) => {
+                        done.insert(port, "secure".into());
+                    }
+                    _ => {}
+                }
             }
-            let code = e["code"].as_str().unwrap_or("?").to_string();
-            match e["event"].as_str() {
-                Some("clientError") | Some("error") => {
-                    done.insert(port, code);
-                }
-                Some("secureConnection") => {
-                    secure.insert(port, ());
-                }
-                Some("close") if secure.contains_key(&port) => {
-                    done.insert(port, "secure".into());
-                }
-                _ => {}
-            }
-        }
+        });
         done
     }
 
-    /// Every remote port the server has reported so far.
-    pub fn ports_seen(&self) -> Vec<u16> {
-        let events = self.events.lock().unwrap();
-        events
-            .iter()
-            .filter_map(|e| e["remotePort"].as_u64().map(|p| p as u16))
-            .collect()
+    /// The remote port of the first connection whose handshake is done.
+    pub fn first_secure(&self) -> Option<u16> {
+        self.window(|events| {
+            events
+                .iter()
+                .find(|e| e["event"] == "secureConnection")
+                .and_then(|e| e["remotePort"].as_u64().map(|p| p as u16))
+        })
     }
 
     /// Event lines of the connection from `port`.
     pub fn events_of(&self, port: u16) -> Vec<Value> {
-        let events = self.events.lock().unwrap();
         let of = |e: &&Value| e["remotePort"].as_u64() == Some(u64::from(port));
-        events.iter().filter(of).cloned().collect()
+        self.window(|events| events.iter().filter(of).cloned().collect())
     }
 }
 

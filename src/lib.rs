@@ -278,6 +278,14 @@ impl Proc {
         serde_json::from_str(&line).expect("checked above")
     }
 
+    /// The TCP port of the next `listening` event (the contract's and `tests/node`'s).
+    pub fn listening_port(&mut self) -> u16 {
+        let listening = self.expect_event("listening");
+        let port = listening["address"]["port"].as_u64();
+        port.and_then(|p| u16::try_from(p).ok())
+            .unwrap_or_else(|| panic!("no TCP port in {listening}"))
+    }
+
     /// Every remaining stdout line (waits for EOF).
     pub fn rest(&mut self) -> Vec<String> {
         let mut out = Vec::new();

@@ -62,8 +62,7 @@ impl Server {
 
     fn start(cmd: Command) -> Self {
         let mut p = Proc::spawn_quiet(cmd);
-        let listening = p.expect_event("listening");
-        let port = listening["address"]["port"].as_u64().expect("a port") as u16;
+        let port = p.listening_port();
         let pid = p.id();
         let events = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
@@ -164,7 +163,7 @@ impl Server {
         let mut done = HashMap::new();
         self.window(|events| {
             for e in events {
-                let Some(port) = e["remotePort"].as_u64().map(|p| p as u16) else {
+                let Some(port) = remote_port(e) else {
                     continue;
                 };
                 if !ports.contains(&port) || done.contains_key(&port) {
@@ -194,15 +193,20 @@ impl Server {
             events
                 .iter()
                 .find(|e| e["event"] == "secureConnection")
-                .and_then(|e| e["remotePort"].as_u64().map(|p| p as u16))
+                .and_then(remote_port)
         })
     }
 
     /// Event lines of the connection from `port`.
     pub fn events_of(&self, port: u16) -> Vec<Value> {
-        let of = |e: &&Value| e["remotePort"].as_u64() == Some(u64::from(port));
+        let of = |e: &&Value| remote_port(e) == Some(port);
         self.window(|events| events.iter().filter(of).cloned().collect())
     }
+}
+
+/// The `remotePort` of an event line.
+fn remote_port(e: &Value) -> Option<u16> {
+    e["remotePort"].as_u64().and_then(|p| u16::try_from(p).ok())
 }
 
 impl Drop for Server {

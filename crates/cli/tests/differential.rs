@@ -82,9 +82,7 @@ fn our_server(spec: &Value) -> (Proc, u16) {
         flag(&mut args, &kebab(k), v);
     }
     let mut p = node_tls(&args);
-    let port = p.expect_event("listening")["address"]["port"]
-        .as_u64()
-        .unwrap() as u16;
+    let port = p.listening_port();
     (p, port)
 }
 
@@ -98,9 +96,7 @@ fn node_server(spec: &Value) -> (Proc, u16) {
         }
     }
     let mut p = Proc::node(NODE_SERVER, &[&spec.to_string()]);
-    let port = p.expect_event("listening")["address"]["port"]
-        .as_u64()
-        .unwrap() as u16;
+    let port = p.listening_port();
     (p, port)
 }
 

@@ -408,6 +408,8 @@ impl Rng {
     }
 }
 
+pub mod tls13;
+
 /// Hand-made TLS bytes for tests that play a peer no TLS library would be: records,
 /// ClientHellos (TLS and SSLv2 format) and their extensions.
 pub mod wire {

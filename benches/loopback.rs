@@ -247,7 +247,7 @@ impl OurServer {
                 server.on_client_error(move |_, _| {
                     errors2.fetch_add(1, Ordering::Relaxed);
                 });
-                let addr = server.listen("127.0.0.1", 0).map_err(|e| e.to_string())?;
+                let addr = server.listen(0, "127.0.0.1").map_err(|e| e.to_string())?;
                 Ok::<_, String>((ev, server, addr.port()))
             })();
             match started {

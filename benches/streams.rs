@@ -94,7 +94,7 @@ impl EchoServer {
             server.on_secure_connection(|sock| {
                 sock.pipe(sock, true);
             });
-            let port = server.listen("127.0.0.1", 0).expect("listen").port();
+            let port = server.listen(0, "127.0.0.1").expect("listen").port();
             tx.send(port).expect("port");
             while !st.load(Ordering::Relaxed) {
                 ev.turn(Some(Duration::from_millis(20))).expect("turn");

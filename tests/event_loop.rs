@@ -52,7 +52,7 @@ fn echo_server(ev: &EventLoop, options: ServerOptions, log: &Log) -> (Server, u1
     });
     let l = log.clone();
     server.on_client_error(move |_, e| push(&l, format!("clientError:{}", e.code())));
-    let addr = server.listen("127.0.0.1", 0).unwrap();
+    let addr = server.listen(0, "127.0.0.1").unwrap();
     (server, addr.port())
 }
 
@@ -264,7 +264,7 @@ fn truncated_handshake_is_econnreset() {
 fn data_waits_for_a_late_data_handler() {
     let ev = EventLoop::new().unwrap();
     let server = create_server(&ev, spec_server_options()).unwrap();
-    let port = server.listen("127.0.0.1", 0).unwrap().port();
+    let port = server.listen(0, "127.0.0.1").unwrap().port();
     let held: Rc<RefCell<Option<TlsSocket>>> = Rc::default();
     let h = held.clone();
     server.on_secure_connection(move |sock| {
@@ -302,7 +302,7 @@ fn data_waits_for_a_late_data_handler() {
 fn write_reports_backpressure_and_drain_follows() {
     let ev = EventLoop::new().unwrap();
     let server = create_server(&ev, spec_server_options()).unwrap();
-    let port = server.listen("127.0.0.1", 0).unwrap().port();
+    let port = server.listen(0, "127.0.0.1").unwrap().port();
     let received = Rc::new(RefCell::new(0usize));
     let r = received.clone();
     server.on_secure_connection(move |sock| {
@@ -408,7 +408,7 @@ fn a_peer_that_writes_then_resets_gets_end_or_error_as_node_tells_them() {
         });
         let l = events.clone();
         server.on_client_error(move |_, e| push(&l, format!("clientError:{}", e.code())));
-        let port = server.listen("127.0.0.1", 0).unwrap().port();
+        let port = server.listen(0, "127.0.0.1").unwrap().port();
         let (from_client, to_client, client) = resetting_client(port);
         // serve the handshake until the client holds the server's flight
         let started = std::time::Instant::now();

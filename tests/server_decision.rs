@@ -38,7 +38,7 @@ fn server(ev: &EventLoop) -> (Server, u16) {
         .key(read_fixture("leaf/p256-key.pem"))
         .cert(read_fixture("leaf/p256-chain.pem"));
     let server = create_server(ev, options).unwrap();
-    let port = server.listen("127.0.0.1", 0).unwrap().port();
+    let port = server.listen(0, "127.0.0.1").unwrap().port();
     (server, port)
 }
 
@@ -58,7 +58,7 @@ fn hello_asking(
         ev,
         ConnectOptions::new(port)
             .host("127.0.0.1")
-            .servername(servername.map(str::to_string))
+            .servername(servername.unwrap_or_default())
             .reject_unauthorized(false)
             .request_ocsp(request_ocsp)
             .ca(read_fixture("ca/root-cert.pem")),
@@ -161,7 +161,7 @@ fn the_chosen_contexts_ca_judges_the_client_certificate() {
         .cert(read_fixture("leaf/p256-chain.pem"))
         .request_cert(true);
     let server = create_server(&ev, options).unwrap();
-    let port = server.listen("127.0.0.1", 0).unwrap().port();
+    let port = server.listen(0, "127.0.0.1").unwrap().port();
     let with_ca = create_secure_context(
         &SecureContextOptions::new()
             .key(read_fixture("leaf/rsa2048-key.pem"))
@@ -183,7 +183,7 @@ fn the_chosen_contexts_ca_judges_the_client_certificate() {
             &ev,
             ConnectOptions::new(port)
                 .host("127.0.0.1")
-                .servername(Some(name.to_string()))
+                .servername(name)
                 .reject_unauthorized(false)
                 .key(read_fixture("client/client1-key.pem"))
                 .cert(read_fixture("client/client1-cert.pem")),
@@ -330,7 +330,7 @@ fn cached_server(
         // held, with the TLS 1.3 tickets, until the newSession callbacks
         s.write(b"x");
     });
-    let port = server.listen("127.0.0.1", 0).unwrap().port();
+    let port = server.listen(0, "127.0.0.1").unwrap().port();
     (server, port)
 }
 
@@ -359,6 +359,7 @@ fn an_external_session_cache_lets_two_servers_resume_each_others_sessions() {
                 &ev,
                 ConnectOptions::new(port)
                     .host("localhost")
+                    .servername("localhost")
                     .secure_context(client_ctx.clone())
                     .session_from(from),
             )

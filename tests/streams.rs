@@ -79,7 +79,7 @@ fn an_echo_server_stops_reading_when_its_peer_stops_reading() {
         sock.pipe(sock, true); // the docs' echo
         *a.borrow_mut() = Some(sock.clone());
     });
-    let port = server.listen("127.0.0.1", 0).unwrap().port();
+    let port = server.listen(0, "127.0.0.1").unwrap().port();
 
     // The client writes 64 MiB as fast as back-pressure lets it, and reads nothing.
     let sock = client(&ev, port);
@@ -161,7 +161,7 @@ fn resume_delivers_what_waited_then_end() {
         sock.on_end(move |_| l2.borrow_mut().push("end".into()));
         *a.borrow_mut() = Some(sock.clone());
     });
-    let port = server.listen("127.0.0.1", 0).unwrap().port();
+    let port = server.listen(0, "127.0.0.1").unwrap().port();
     let sock = client(&ev, port);
     let client_closed = Rc::new(Cell::new(false));
     let c = client_closed.clone();
@@ -200,7 +200,7 @@ fn write_after_end_is_an_error_as_in_node() {
     server.on_secure_connection(|sock| {
         sock.pipe(sock, true);
     });
-    let port = server.listen("127.0.0.1", 0).unwrap().port();
+    let port = server.listen(0, "127.0.0.1").unwrap().port();
     let sock = client(&ev, port);
     let errors: Rc<RefCell<Vec<(String, String)>>> = Rc::default();
     let e = errors.clone();
@@ -254,7 +254,7 @@ fn server_acting(act: impl Fn(&TlsSocket) + 'static) -> Vec<String> {
         log_events(sock, &l);
         act(sock);
     });
-    let port = server.listen("127.0.0.1", 0).unwrap().port();
+    let port = server.listen(0, "127.0.0.1").unwrap().port();
     let sock = client(&ev, port);
     sock.on_secure_connect(|sock| {
         sock.write(b"hello");
@@ -323,7 +323,7 @@ fn set_encoding_gives_text_that_never_splits_a_character() {
         let e = e.clone();
         sock.on_end(move |_| e.set(true));
     });
-    let port = server.listen("127.0.0.1", 0).unwrap().port();
+    let port = server.listen(0, "127.0.0.1").unwrap().port();
     let text = "héllo wörld ✓ 😀 — ünïcode";
     let sock = client(&ev, port);
     sock.on_secure_connect(move |sock| {
@@ -353,7 +353,7 @@ fn set_timeout_fires_once_per_idle_period_and_activity_resets_it() {
         let l2 = l.clone();
         sock.on_data(move |_, d| l2.borrow_mut().push(String::from_utf8_lossy(d).into()));
     });
-    let port = server.listen("127.0.0.1", 0).unwrap().port();
+    let port = server.listen(0, "127.0.0.1").unwrap().port();
     let sock = client(&ev, port);
     let count = |log: &Rc<RefCell<Vec<String>>>, what: &str| {
         log.borrow().iter().filter(|e| *e == what).count()
@@ -382,7 +382,7 @@ fn set_timeout_fires_once_per_idle_period_and_activity_resets_it() {
 fn unref_lets_run_return_with_a_server_and_a_socket_open() {
     let ev = EventLoop::new().unwrap();
     let server = create_server(&ev, p256_server()).unwrap();
-    let port = server.listen("127.0.0.1", 0).unwrap().port();
+    let port = server.listen(0, "127.0.0.1").unwrap().port();
     let sock = client(&ev, port);
     let secure = Rc::new(Cell::new(false));
     let s = secure.clone();
@@ -411,7 +411,7 @@ fn unref_lets_run_return_with_a_server_and_a_socket_open() {
 fn connect_resolves_off_the_loop_and_tries_every_address_in_order() {
     let ev = EventLoop::new().unwrap();
     let server = create_server(&ev, p256_server()).unwrap();
-    let port = server.listen("127.0.0.1", 0).unwrap().port();
+    let port = server.listen(0, "127.0.0.1").unwrap().port();
     // The first address refuses (nothing listens on 127.0.0.2 at that port): the
     // second is tried, as Node's connect does.
     let sock = connect(

@@ -244,7 +244,8 @@ fn real_hello() -> Vec<u8> {
 fn hello_up_to(max: &str) -> Vec<u8> {
     let options = context::SecureContextOptions::new().max_version(max);
     let ctx = context::create_secure_context(&options).expect("client context");
-    let options = tls_core::ClientOptions::new("localhost");
+    let mut options = tls_core::ClientOptions::new("localhost");
+    options.servername = Some("localhost".into());
     let mut tls =
         tls_core::Connection::client(&ctx, options, tls_core::Now::system()).expect("client");
     let mut out = Vec::new();

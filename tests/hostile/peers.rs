@@ -234,6 +234,7 @@ impl Tls {
         let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
         stream.set_nodelay(true).expect("nodelay");
         let mut o = ClientOptions::new("localhost");
+        o.servername = Some("localhost".into());
         o.reject_unauthorized = false;
         o.port = port;
         let tls = Connection::client(&ctx, o, Now::system()).expect("client");

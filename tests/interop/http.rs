@@ -119,7 +119,7 @@ pub fn start(setup: ServerSetup) -> Responder {
                 .unwrap()
                 .push(json!({"connected": false, "error": err.code()}));
         });
-        let addr = server.listen("127.0.0.1", 0).expect("listen");
+        let addr = server.listen(0, "127.0.0.1").expect("listen");
         tx.send((addr.port(), ev.remote())).expect("the cell waits");
         let stopping = server.clone();
         ev.on_wake(move || {

@@ -34,6 +34,14 @@ fn main() {
     let code = match args::parse(argv) {
         Ok(Command::Serve(s)) => serve(s, &out),
         Ok(Command::Connect(c)) => connect(c, &out),
+        Ok(Command::Help(text)) => {
+            print!("{text}");
+            0
+        }
+        Ok(Command::Version) => {
+            println!("node-tls {}", env!("CARGO_PKG_VERSION"));
+            0
+        }
         Err(e) => {
             out.config_error("ERR_INVALID_ARG_VALUE", &e.0);
             2
@@ -74,9 +82,21 @@ impl From<node_tls::Error> for ConfigError {
     }
 }
 
+/// A file an option names; a failure has Node's errno code (`ENOENT`, `EACCES`, ...), as
+/// `fs.readFileSync` throws it.
 fn read_file(path: &str, flag: &str) -> Result<Vec<u8>, ConfigError> {
-    std::fs::read(path)
-        .map_err(|e| ConfigError::usage(format!("cannot read {flag} file `{path}`: {e}")))
+    std::fs::read(path).map_err(|e| {
+        let (code, what) = match e.kind() {
+            std::io::ErrorKind::NotFound => ("ENOENT", "no such file or directory"),
+            std::io::ErrorKind::PermissionDenied => ("EACCES", "permission denied"),
+            std::io::ErrorKind::IsADirectory => ("EISDIR", "illegal operation on a directory"),
+            _ => ("EIO", "i/o error"),
+        };
+        ConfigError {
+            code: code.into(),
+            message: format!("cannot read {flag} file: {code}: {what}, open '{path}' ({e})"),
+        }
+    })
 }
 
 /// The secure-context options both subcommands take.
@@ -122,6 +142,11 @@ fn context_options(c: &Common) -> Result<SecureContextOptions, ConfigError> {
 }
 
 fn serve(s: Serve, out: &Out) -> i32 {
+    if s.print_cert {
+        // For a client's `--ca`: `node-tls serve --print-cert > localhost.pem`.
+        print!("{}", String::from_utf8_lossy(DEFAULT_CERT));
+        return 0;
+    }
     let ev = match EventLoop::new() {
         Ok(ev) => ev,
         Err(e) => {
@@ -160,7 +185,7 @@ fn serve(s: Serve, out: &Out) -> i32 {
     server.on_client_error(move |sock, err| o.client_error(err, sock));
     let listening = match &s.common.path {
         Some(path) => server.listen_path(path).map(|()| None),
-        None => server.listen(&s.host, s.port).map(Some),
+        None => server.listen(s.port, &s.host).map(Some),
     };
     match listening {
         Ok(addr) => out.listening(addr, s.common.path.as_deref()),
@@ -246,7 +271,19 @@ fn build_server(ev: &EventLoop, s: &Serve, out: &Out) -> Result<node_tls::Server
     if let Some(hex) = &s.ticket_keys {
         context = context.ticket_keys(args::hex(hex, "--ticket-keys")?);
     }
-    if s.common.keys.is_empty() && s.common.certs.is_empty() && s.common.pfx.is_none() {
+    let c = &s.common;
+    if c.keys.is_empty() != c.certs.is_empty() {
+        let (given, missing) = if c.certs.is_empty() {
+            ("--key", "--cert")
+        } else {
+            ("--cert", "--key")
+        };
+        return Err(ConfigError {
+            code: "ERR_MISSING_OPTION".into(),
+            message: format!("{given} needs {missing}: a server's key and certificate go together"),
+        });
+    }
+    if c.keys.is_empty() && c.certs.is_empty() && c.pfx.is_none() {
         out.note("no --key/--cert/--pfx: using the embedded self-signed certificate for localhost");
         context = context.key(DEFAULT_KEY).cert(DEFAULT_CERT);
     }
@@ -329,7 +366,9 @@ fn connect(c: Connect, out: &Out) -> i32 {
             (c.common.path.is_none() && host.parse::<std::net::IpAddr>().is_err())
                 .then(|| host.clone())
         });
-        options = options.servername(servername);
+        if let Some(name) = servername {
+            options = options.servername(name);
+        }
         if let Some(reject) = c.reject_unauthorized {
             options = options.reject_unauthorized(reject);
         }

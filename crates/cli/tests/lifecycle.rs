@@ -586,6 +586,10 @@ impl Peer {
     fn connect(port: u16, ctx: &context::SecureContext, servername: &str) -> Self {
         let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
         let mut options = ClientOptions::new(servername);
+        // SNI as Node's scripts send it: the name, none for an address.
+        options.servername = (servername.parse::<std::net::IpAddr>().is_err()
+            && !servername.is_empty())
+        .then(|| servername.to_string());
         options.reject_unauthorized = false;
         options.port = port;
         let tls = Connection::client(ctx, options, Now::system()).expect("client");
@@ -1104,7 +1108,7 @@ fn actor_loop(tx: &std::sync::mpsc::Sender<String>) {
         }
         let _ = out.send(v.to_string());
     });
-    let address = server.listen("127.0.0.1", 0).expect("listen");
+    let address = server.listen(0, "127.0.0.1").expect("listen");
     let listening = serde_json::json!({"event": "listening", "address": {"port": address.port()}});
     let _ = tx.send(listening.to_string());
     let _ = ev.run();

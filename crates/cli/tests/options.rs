@@ -360,6 +360,48 @@ fn dhparam_and_unreadable_files() {
     let missing = dir.path("missing.pem").display().to_string();
     let message = config_error(&["serve", "--cert", &missing]);
     assert!(message.contains("--cert"), "{message}");
+    // Node's fs error codes; half a key pair and an impossible port are named too.
+    let key = f("leaf/p256-key.pem");
+    let cert = f("leaf/p256-cert.pem");
+    let dir_path = dir.path("").display().to_string();
+    let cases: [(Vec<&str>, &str, &str); 6] = [
+        (
+            vec!["--cert", &missing],
+            "ENOENT",
+            "ENOENT: no such file or directory, open '",
+        ),
+        (vec!["--ca", &dir_path], "EISDIR", "--ca file: EISDIR"),
+        (
+            vec!["--key", &key],
+            "ERR_MISSING_OPTION",
+            "--key needs --cert",
+        ),
+        (
+            vec!["--cert", &cert],
+            "ERR_MISSING_OPTION",
+            "--cert needs --key",
+        ),
+        (
+            vec!["--port", "70000"],
+            "ERR_INVALID_ARG_VALUE",
+            "invalid --port value `70000`: out of range",
+        ),
+        (
+            vec!["--port", "eighty"],
+            "ERR_INVALID_ARG_VALUE",
+            "invalid --port value `eighty`: expected a number",
+        ),
+    ];
+    for (args, code, text) in cases {
+        let mut all = vec!["serve", "--json"];
+        all.extend(args.iter().copied());
+        let mut p = node_tls(&all);
+        let error = p.expect_event("error");
+        assert_eq!(p.wait().code(), Some(2), "{args:?}: {error}");
+        assert_eq!(error["code"], code, "{args:?}: {error}");
+        let message = error["message"].as_str().unwrap();
+        assert!(message.contains(text), "{args:?}: {message}");
+    }
 }
 
 /// The `code` of a configuration error is Node's for the same mistake (measured with
@@ -875,4 +917,65 @@ fn openssl_s_client_resumes_by_session_id_and_by_ticket() {
         }
         server.terminate();
     }
+}
+
+/// Every flag of the contract (`../shared/CLI.md`'s synopsis) is in the help of its
+/// subcommand; `--help` and `--version` exit 0 with the text on stdout.
+#[test]
+fn help_lists_every_flag_of_the_contract() {
+    let contract = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/CLI.md");
+    let Ok(text) = std::fs::read_to_string(&contract) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{} is missing",
+            contract.display()
+        );
+        eprintln!("skipped: {} not found", contract.display());
+        return;
+    };
+    let synopsis = text.split("```").nth(1).expect("the synopsis block");
+    let (serve_part, connect_part) = synopsis
+        .split_once("node-tls connect [OPTIONS]")
+        .expect("the connect synopsis");
+    let flags = |part: &str| -> Vec<String> {
+        let mut out = Vec::new();
+        for (i, _) in part.match_indices("--") {
+            let name: String = part[i + 2..]
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '-')
+                .collect();
+            if !name.is_empty() {
+                out.push(format!("--{name}"));
+            }
+        }
+        out
+    };
+    let help = |sub: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_node-tls"))
+            .args([sub, "--help"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{sub} --help");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    for (sub, part) in [("serve", serve_part), ("connect", connect_part)] {
+        let help = help(sub);
+        let wanted = flags(part);
+        assert!(wanted.len() > 10, "{sub}: {wanted:?}");
+        for flag in wanted {
+            let listed = help
+                .lines()
+                .any(|l| l.trim_start().starts_with(&format!("{flag} ")) || l.trim() == flag);
+            assert!(listed, "{sub} --help lacks {flag}:\n{help}");
+        }
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_node-tls"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        format!("node-tls {}\n", env!("CARGO_PKG_VERSION"))
+    );
 }

@@ -24,7 +24,7 @@ impl ContextError {
     }
 
     /// Sets Node's `err.code` for this error (else the option's usual one).
-    pub(crate) fn with_code(mut self, code: &'static str) -> Self {
+    pub fn with_code(mut self, code: &'static str) -> Self {
         self.code = Some(code);
         self
     }

@@ -137,7 +137,7 @@ pub fn create_secure_context(
     let trust = Trust::new(trusted, ca.is_none(), crls, algs);
     let notes = protocols.notes.clone();
     let credentials = Arc::new(credentials);
-    let honor_cipher_order = options.honor_cipher_order
+    let honor_cipher_order = options.honor_cipher_order.unwrap_or(false)
         || options.protocol.secure_options & protocol::op::CIPHER_SERVER_PREFERENCE != 0;
     // Tickets are on by default with random keys, as in Node; SSL_OP_NO_TICKET turns
     // them off (sessions are then resumed from the server's cache by id).

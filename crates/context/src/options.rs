@@ -19,7 +19,7 @@ pub struct SecureContextOptions {
     pub(crate) crl: Vec<Vec<u8>>,
     pub(crate) passphrase: Option<String>,
     pub(crate) protocol: ProtocolOptions,
-    pub(crate) honor_cipher_order: bool,
+    pub(crate) honor_cipher_order: Option<bool>,
     pub(crate) session_timeout: Option<u64>,
     pub(crate) ticket_keys: Option<Vec<u8>>,
     pub(crate) session_id_context: Option<String>,
@@ -124,7 +124,7 @@ impl SecureContextOptions {
 
     /// `honorCipherOrder`: the server picks by its own `ciphers` order.
     pub fn honor_cipher_order(mut self, yes: bool) -> Self {
-        self.honor_cipher_order = yes;
+        self.honor_cipher_order = Some(yes);
         self
     }
 
@@ -192,6 +192,61 @@ impl SecureContextOptions {
         self
     }
 
+    /// Adds `other`'s options to these, whichever were given first: its `key`, `cert`,
+    /// `ca`, `pfx` and `crl` entries follow these ones, its `secureOptions` bits are
+    /// added, and each other option it sets replaces this one's.
+    pub fn merge(mut self, other: SecureContextOptions) -> Self {
+        self.keys.extend(other.keys);
+        self.certs.extend(other.certs);
+        if let Some(ca) = other.ca {
+            self.ca.get_or_insert_with(Vec::new).extend(ca);
+        }
+        self.pfx.extend(other.pfx);
+        self.crl.extend(other.crl);
+        let (mine, theirs) = (&mut self.protocol, other.protocol);
+        mine.secure_options |= theirs.secure_options;
+        replace(&mut mine.min_version, theirs.min_version);
+        replace(&mut mine.max_version, theirs.max_version);
+        replace(&mut mine.secure_protocol, theirs.secure_protocol);
+        replace(&mut mine.ciphers, theirs.ciphers);
+        replace(&mut mine.ecdh_curve, theirs.ecdh_curve);
+        replace(&mut mine.dhparam, theirs.dhparam);
+        replace(&mut self.passphrase, other.passphrase);
+        replace(&mut self.honor_cipher_order, other.honor_cipher_order);
+        replace(&mut self.session_timeout, other.session_timeout);
+        replace(&mut self.ticket_keys, other.ticket_keys);
+        replace(&mut self.session_id_context, other.session_id_context);
+        self
+    }
+
+    /// The Node names of the options given, in Node's order of the docs (for an
+    /// error that must name them, such as options given beside a `secureContext`).
+    pub fn given(&self) -> Vec<&'static str> {
+        let p = &self.protocol;
+        [
+            ("pfx", !self.pfx.is_empty()),
+            ("key", !self.keys.is_empty()),
+            ("passphrase", self.passphrase.is_some()),
+            ("cert", !self.certs.is_empty()),
+            ("ca", self.ca.is_some()),
+            ("crl", !self.crl.is_empty()),
+            ("ciphers", p.ciphers.is_some()),
+            ("honorCipherOrder", self.honor_cipher_order.is_some()),
+            ("ecdhCurve", p.ecdh_curve.is_some()),
+            ("dhparam", p.dhparam.is_some()),
+            ("minVersion", p.min_version.is_some()),
+            ("maxVersion", p.max_version.is_some()),
+            ("secureProtocol", p.secure_protocol.is_some()),
+            ("secureOptions", p.secure_options != 0),
+            ("sessionTimeout", self.session_timeout.is_some()),
+            ("ticketKeys", self.ticket_keys.is_some()),
+            ("sessionIdContext", self.session_id_context.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, set)| set.then_some(name))
+        .collect()
+    }
+
     /// Checks the server-only options that are plain values.
     pub(crate) fn check_server_values(&self) -> Result<(), ContextError> {
         if let Some(keys) = &self.ticket_keys {
@@ -219,5 +274,12 @@ impl SecureContextOptions {
             }
         }
         Ok(())
+    }
+}
+
+/// `slot = value` when `value` is given.
+fn replace<T>(slot: &mut Option<T>, value: Option<T>) {
+    if value.is_some() {
+        *slot = value;
     }
 }

@@ -12,7 +12,7 @@
 //!         sock.write(chunk);
 //!     });
 //! });
-//! let addr = server.listen("127.0.0.1", 8000)?;
+//! let addr = server.listen(8000, "127.0.0.1")?;
 //! println!("server bound {addr}");
 //! ev.run()?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -38,7 +38,8 @@ mod stream;
 
 pub use context::describe::chain_to_json;
 pub use context::{
-    create_secure_context, PeerCertificate, SecureContext, SecureContextOptions, VerifyCode,
+    create_secure_context, ClientAuth, ContextError, PeerCertificate, SecureContext,
+    SecureContextOptions, VerifyCode,
 };
 pub use encoding::Encoding;
 pub use error::Error;
@@ -59,50 +60,134 @@ use server::ServerState;
 use socket::SocketState;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use stream::Stream;
 
-/// Adds Node's credential and trust options (`key`, `cert`, `ca`, `passphrase`) as
-/// builder methods that fill the embedded [`SecureContextOptions`].
-macro_rules! context_setters {
+/// Builder methods that pass Node's `createSecureContext` options through to the
+/// embedded [`SecureContextOptions`], each under its own name.
+macro_rules! context_options {
+    ($( $(#[$doc:meta])* $name:ident($($arg:ident: $ty:ty),*); )*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(mut self, $($arg: $ty),*) -> Self {
+                self.context = self.context.$name($($arg),*);
+                self
+            }
+        )*
+    };
+}
+
+/// The `createSecureContext` options both `tls.createServer` and `tls.connect` take,
+/// plus `secureContext`, as builder methods: each composes with the others in any order.
+macro_rules! common_context_options {
     () => {
-        /// `key`: a PEM private key (repeat for several).
-        pub fn key(mut self, pem: impl Into<Vec<u8>>) -> Self {
-            self.context = self.context.key(pem);
-            self
+        context_options! {
+            /// `key`: a PEM private key; repeat for several
+            /// ([`SecureContextOptions::key`]).
+            key(pem: impl Into<Vec<u8>>);
+            /// `key: [{pem, passphrase}]`: a PEM private key with its own passphrase.
+            key_with_passphrase(pem: impl Into<Vec<u8>>, passphrase: impl Into<String>);
+            /// `cert`: a PEM certificate or chain, leaf first; repeat for several.
+            cert(pem: impl Into<Vec<u8>>);
+            /// `ca`: PEM certificates to trust instead of the default roots; repeat for
+            /// more.
+            ca(pem: impl Into<Vec<u8>>);
+            /// `pfx`: a DER PKCS#12 file (key, certificate, CA certificates).
+            pfx(der: impl Into<Vec<u8>>);
+            /// `pfx: [{buf, passphrase}]`: a PKCS#12 file with its own passphrase.
+            pfx_with_passphrase(der: impl Into<Vec<u8>>, passphrase: impl Into<String>);
+            /// `passphrase`: for encrypted keys and `pfx` entries without their own.
+            passphrase(passphrase: impl Into<String>);
+            /// `crl`: certificate revocation lists, PEM or DER
+            /// ([`SecureContextOptions::crl`] says how strict).
+            crl(crl: impl Into<Vec<u8>>);
+            /// `ciphers`: an OpenSSL cipher-list string
+            /// ([`SecureContextOptions::ciphers`]).
+            ciphers(list: impl Into<String>);
+            /// `ecdhCurve`: `auto` or a colon list of curves
+            /// ([`SecureContextOptions::ecdh_curve`]).
+            ecdh_curve(curves: impl Into<String>);
+            /// `minVersion`: `TLSv1.2` (default) or `TLSv1.3`
+            /// ([`SecureContextOptions::min_version`]).
+            min_version(version: impl Into<String>);
+            /// `maxVersion`: `TLSv1.3` (default) or `TLSv1.2`.
+            max_version(version: impl Into<String>);
+            /// `secureProtocol`: an OpenSSL method name
+            /// ([`SecureContextOptions::secure_protocol`]).
+            secure_protocol(method: impl Into<String>);
+            /// `secureOptions`: OpenSSL `SSL_OP_*` bits
+            /// ([`SecureContextOptions::secure_options`] lists those honoured).
+            secure_options(bits: u64);
         }
 
-        /// `cert`: a PEM certificate or chain (repeat for several).
-        pub fn cert(mut self, pem: impl Into<Vec<u8>>) -> Self {
-            self.context = self.context.cert(pem);
-            self
-        }
-
-        /// `ca`: PEM certificates to trust instead of the default roots.
-        pub fn ca(mut self, pem: impl Into<Vec<u8>>) -> Self {
-            self.context = self.context.ca(pem);
-            self
-        }
-
-        /// `passphrase`: for encrypted keys.
-        pub fn passphrase(mut self, passphrase: impl Into<String>) -> Self {
-            self.context = self.context.passphrase(passphrase);
-            self
-        }
-
-        /// Every `createSecureContext` option at once.
+        /// Every `createSecureContext` option at once, added to those given before or
+        /// after it ([`SecureContextOptions::merge`]: lists append, single values set
+        /// here replace earlier ones).
         pub fn context_options(mut self, options: SecureContextOptions) -> Self {
-            self.context = options;
+            self.context = self.context.merge(options);
             self
         }
 
         /// `secureContext`: a context made earlier (shared, so sessions resume across
-        /// users of it); the other context options are then ignored.
+        /// its users). Node then ignores the other context options; here giving any of
+        /// them as well is an error at creation that names them.
         pub fn secure_context(mut self, context: SecureContext) -> Self {
             self.secure_context = Some(context);
             self
         }
     };
+}
+
+/// The context of a server or client: `secureContext`, or one made from the options;
+/// both at once is an error naming the options that would be ignored, and so is a
+/// `key` without a `cert` or the reverse (Node takes either alone and never uses it).
+fn make_context(
+    secure_context: Option<SecureContext>,
+    options: &SecureContextOptions,
+) -> Result<SecureContext, Error> {
+    let Some(context) = secure_context else {
+        let given = options.given();
+        let missing = if given.contains(&"key") && !given.contains(&"cert") {
+            Some(("cert", "a `key` needs its `cert`"))
+        } else if given.contains(&"cert") && !given.contains(&"key") {
+            Some(("key", "a `cert` needs its `key`"))
+        } else {
+            None
+        };
+        if let Some((option, why)) = missing {
+            return Err(ContextError::new(option, why)
+                .with_code("ERR_MISSING_OPTION")
+                .into());
+        }
+        return Ok(create_secure_context(options)?);
+    };
+    let given = options.given();
+    if given.is_empty() {
+        return Ok(context);
+    }
+    let names = given
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Err(ContextError::new(
+        "secureContext",
+        format!("given with {names}, which it would override: set them on the context"),
+    )
+    .into())
+}
+
+/// An `SNICallback` given with the options (a closure shared by their clones).
+#[derive(Clone)]
+struct SniOption(Arc<Mutex<SniOptionFn>>);
+
+type SniOptionFn = Box<dyn FnMut(&str, SniReply) + Send>;
+
+impl std::fmt::Debug for SniOption {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SNICallback(..)")
+    }
 }
 
 /// The options of `tls.createServer(options)`.
@@ -111,6 +196,8 @@ pub struct ServerOptions {
     context: SecureContextOptions,
     secure_context: Option<SecureContext>,
     tls: tls_core::ServerOptions,
+    contexts: Vec<(String, SecureContext)>,
+    sni_callback: Option<SniOption>,
 }
 
 impl Default for ServerOptions {
@@ -126,10 +213,43 @@ impl ServerOptions {
             context: SecureContextOptions::new(),
             secure_context: None,
             tls: tls_core::ServerOptions::default(),
+            contexts: Vec::new(),
+            sni_callback: None,
         }
     }
 
-    context_setters!();
+    common_context_options!();
+
+    context_options! {
+        /// `honorCipherOrder`: pick the suite by the server's `ciphers` order.
+        honor_cipher_order(yes: bool);
+        /// `dhparam`: checked, then unused (rustls has no DHE suites).
+        dhparam(pem: impl Into<Vec<u8>>);
+        /// `sessionTimeout`: seconds the server's tickets stay valid (default 300).
+        session_timeout(seconds: u64);
+        /// `ticketKeys`: 48 bytes shared by servers that accept each other's tickets.
+        ticket_keys(keys: impl Into<Vec<u8>>);
+        /// `sessionIdContext`: at most 32 bytes; sessions resume only between contexts
+        /// with the same one.
+        session_id_context(context: impl Into<String>);
+    }
+
+    /// `SNICallback(servername, cb)`: as [`Server::sni_callback`], given with the
+    /// options as in Node (so a server whose certificates all come from it is not
+    /// refused for having none of its own). A callback set later on the server
+    /// replaces this one.
+    pub fn sni_callback(mut self, f: impl FnMut(&str, SniReply) + Send + 'static) -> Self {
+        self.sni_callback = Some(SniOption(Arc::new(Mutex::new(Box::new(f)))));
+        self
+    }
+
+    /// `server.addContext(hostname, context)` before the server exists
+    /// ([`Server::add_context`]), so a server with only SNI contexts is not refused for
+    /// having no certificate of its own.
+    pub fn add_context(mut self, hostname: impl Into<String>, context: SecureContext) -> Self {
+        self.contexts.push((hostname.into(), context));
+        self
+    }
 
     /// `requestCert`: ask clients for a certificate.
     pub fn request_cert(mut self, yes: bool) -> Self {
@@ -173,11 +293,27 @@ impl ServerOptions {
 }
 
 /// `tls.createServer(options)`: a server on `ev`, not yet listening.
+///
+/// A server needs a certificate: `key` and `cert`, `pfx`, a `secure_context` that holds
+/// them, or SNI contexts (`add_context`, `sni_callback`). Without one this is an error
+/// naming the missing option (`ERR_MISSING_OPTION`), where Node creates the server and
+/// fails every handshake ("no shared cipher").
 pub fn create_server(ev: &EventLoop, options: ServerOptions) -> Result<Server, Error> {
-    let context = match options.secure_context {
-        Some(ctx) => ctx,
-        None => create_secure_context(&options.context)?,
-    };
+    let context = make_context(options.secure_context, &options.context)?;
+    if !context.has_credentials() && options.contexts.is_empty() && options.sni_callback.is_none() {
+        let why = "a server needs a certificate: `key` and `cert`, `pfx`, a `secureContext` \
+                   holding them, or SNI contexts (`add_context`, `sni_callback`)";
+        return Err(ContextError::new("cert", why)
+            .with_code("ERR_MISSING_OPTION")
+            .into());
+    }
+    let mut pause_after_hello = options.tls.pause_after_hello;
+    pause_after_hello |= !options.contexts.is_empty() || options.sni_callback.is_some();
+    let sni_callback = options.sni_callback.map(|SniOption(f)| {
+        Box::new(move |name: &str, reply: SniReply| {
+            (f.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))(name, reply)
+        }) as Box<server::SniHandler>
+    });
     let shared = ev.weak();
     let rc = shared.upgrade().expect("the loop is alive while borrowed");
     let mut state = rc.state.borrow_mut();
@@ -188,14 +324,17 @@ pub fn create_server(ev: &EventLoop, options: ServerOptions) -> Result<Server, E
             listener: None,
             address: None,
             context,
-            options: options.tls,
+            options: tls_core::ServerOptions {
+                pause_after_hello,
+                ..options.tls
+            },
             handlers: Default::default(),
             connections: 0,
             max_connections: None,
             closing: false,
             unref: false,
-            contexts: Vec::new(),
-            sni_callback: None,
+            contexts: options.contexts,
+            sni_callback,
             ocsp_handler: None,
             new_session_handler: None,
             resume_handler: None,
@@ -212,7 +351,7 @@ pub struct ConnectOptions {
     host: String,
     port: u16,
     path: Option<PathBuf>,
-    servername: Option<Option<String>>,
+    servername: Option<String>,
     reject_unauthorized: Option<bool>,
     session_of: Option<Destination>,
     lookup: Option<resolve::LookupFn>,
@@ -285,7 +424,7 @@ impl ConnectOptions {
         self
     }
 
-    context_setters!();
+    common_context_options!();
 
     /// `host`.
     pub fn host(mut self, host: impl Into<String>) -> Self {
@@ -300,10 +439,12 @@ impl ConnectOptions {
         self
     }
 
-    /// `servername`: the SNI name. Default: none is sent, as in Node's `tls.connect`
-    /// (the certificate is still checked against `host`).
-    pub fn servername(mut self, name: Option<String>) -> Self {
-        self.servername = Some(name);
+    /// `servername`: the SNI name, also the name the certificate is checked against.
+    /// Default: none is sent, as by Node 20's `tls.connect` (measured: its server sees
+    /// `servername` false for `host: 'localhost'`); the certificate is then checked
+    /// against `host`. `""` sends none, as in Node.
+    pub fn servername(mut self, name: impl Into<String>) -> Self {
+        self.servername = Some(name.into());
         self
     }
 
@@ -318,17 +459,14 @@ impl ConnectOptions {
 /// `tls.connect(options)`: starts connecting; `'secureConnect'` or `'error'` follows.
 /// Errors returned here are the synchronous ones (bad options, unknown host).
 pub fn connect(ev: &EventLoop, options: ConnectOptions) -> Result<TlsSocket, Error> {
-    let context = match options.secure_context {
-        Some(ctx) => ctx,
-        None => create_secure_context(&options.context)?,
-    };
+    let context = make_context(options.secure_context, &options.context)?;
     let mut tls_options = tls_core::ClientOptions::new(options.host.clone());
     tls_options.port = options.port;
     tls_options.session_of = options.session_of.clone();
     tls_options.alpn = options.alpn.clone();
     tls_options.request_ocsp = options.request_ocsp;
     if let Some(name) = options.servername {
-        tls_options.servername = name;
+        tls_options.servername = (!name.is_empty()).then_some(name);
     }
     tls_options.reject_unauthorized = options.reject_unauthorized.unwrap_or_else(|| {
         std::env::var("NODE_TLS_REJECT_UNAUTHORIZED").map_or(true, |v| v != "0")

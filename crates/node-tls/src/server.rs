@@ -57,7 +57,7 @@ pub(crate) struct ServerState {
     pub(crate) resume_handler: Option<Box<ResumeHandler>>,
 }
 
-type SniHandler = dyn FnMut(&str, crate::SniReply);
+pub(crate) type SniHandler = dyn FnMut(&str, crate::SniReply);
 type OcspHandler = dyn FnMut(&[u8], Option<&[u8]>, crate::OcspReply);
 type NewSessionHandler = dyn FnMut(&[u8], &[u8], crate::SessionDone);
 type ResumeHandler = dyn FnMut(&[u8], crate::ResumeReply);
@@ -195,9 +195,13 @@ impl Server {
         self.handlers(|h| h.close.push(Box::new(f)))
     }
 
-    /// `server.listen(port[, host][, callback])`: binds now (errors such as
-    /// `EADDRINUSE` are returned), then emits `'listening'`. Port 0 picks a free port.
-    pub fn listen(&self, host: &str, port: u16) -> Result<SocketAddr, Error> {
+    /// `server.listen(port, host)`, in Node's order: binds now (errors such as
+    /// `EADDRINUSE` are returned, not emitted), then emits `'listening'` (Node's
+    /// `callback`: [`Server::on_listening`]). Port 0 picks a free port; the address
+    /// bound is returned, as [`Server::address`] gives it later. `host` is an address
+    /// or a name (resolved now, the first address taken); Node's default of every
+    /// interface is `"::"` or `"0.0.0.0"`.
+    pub fn listen(&self, port: u16, host: &str) -> Result<SocketAddr, Error> {
         let addr = crate::resolve::resolve_one(host, port)
             .map_err(|e| Error::io(e, format!("listen {host}:{port}")))?;
         let listener = mio::net::TcpListener::bind(addr)
@@ -232,7 +236,10 @@ impl Server {
         )
     }
 
-    /// `server.address()`.
+    /// `server.address()`: where the server listens, `None` before `listen` and after `close`. Node's
+    /// `{ port, family, address }` is the [`ServerAddress::Inet`] socket address
+    /// (`port()`, `is_ipv6()`, `ip()`); for a Unix-domain socket Node returns the path,
+    /// as [`ServerAddress::Unix`] does.
     pub fn address(&self) -> Option<ServerAddress> {
         self.with(None, |state, id| state.servers[&id].address.clone())
     }
@@ -251,6 +258,8 @@ impl Server {
                     let _ = std::fs::remove_file(path);
                 }
             }
+            // As Node's: no address once closed.
+            server.address = None;
             if server.connections == 0 {
                 state.queue.push_back(Emit::ServerClose(id));
             }

@@ -81,8 +81,9 @@ pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(120);
 pub struct ClientOptions {
     /// The host connected to: what the certificate must name (Node's `host`).
     pub host: String,
-    /// `servername`: the SNI name; `None` (the default, as in Node's `tls.connect`)
-    /// sends none. The host check uses `servername || host`.
+    /// `servername`: the SNI name; `None` (the default, as in Node 20's `tls.connect`,
+    /// which sends none unless told) sends none. The host check uses
+    /// `servername || host`.
     pub servername: Option<String>,
     /// `rejectUnauthorized` (default `true`).
     pub reject_unauthorized: bool,
@@ -114,12 +115,9 @@ pub struct Destination {
 impl ClientOptions {
     /// Options for connecting to `host`, with Node's defaults.
     pub fn new(host: impl Into<String>) -> Self {
-        let host = host.into();
-        let servername =
-            (host.parse::<std::net::IpAddr>().is_err() && !host.is_empty()).then(|| host.clone());
         Self {
-            host,
-            servername,
+            host: host.into(),
+            servername: None,
             reject_unauthorized: true,
             port: 0,
             session_of: None,

@@ -512,3 +512,59 @@ fn a_refused_client_gets_the_alert_and_a_fin_not_a_reset() {
         Some("ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED")
     );
 }
+
+/// Node 20's order, measured: the client's `'connect'` (TCP up), then `'secureConnect'`
+/// and then `'secure'` (Node's own `'secure'` listener emits `'secureConnect'`); the
+/// server's socket is `'secure'` right after `'secureConnection'`. A rejected server
+/// certificate gives `'connect'`, `'error'`, `'close'` (Node also emits `'secure'`
+/// before its `'error'`: the README says so).
+#[test]
+fn connect_and_secure_come_in_node_order() {
+    let ev = EventLoop::new().unwrap();
+    let server = create_server(&ev, spec_server_options()).unwrap();
+    let server_log = log();
+    let l = server_log.clone();
+    server.on_connection(move |sock| {
+        push(&l, "connection");
+        let l = l.clone();
+        sock.on_secure(move |_| push(&l, "secure"));
+    });
+    let l = server_log.clone();
+    server.on_secure_connection(move |sock| {
+        push(&l, "secureConnection");
+        sock.end();
+    });
+    let port = server.listen(0, "127.0.0.1").unwrap().port();
+    let sock_log = |ca: bool| {
+        let mut options = ConnectOptions::new(port).host("localhost");
+        if ca {
+            options = options.ca(read_fixture("spec/server-cert.pem"));
+        }
+        let sock = connect(&ev, options).unwrap();
+        let log = log();
+        let l = log.clone();
+        sock.on_connect(move |_| push(&l, "connect"));
+        let l = log.clone();
+        sock.on_secure(move |_| push(&l, "secure"));
+        let l = log.clone();
+        sock.on_secure_connect(move |_| push(&l, "secureConnect"));
+        record(&sock, &log);
+        log
+    };
+    let accepted = sock_log(true);
+    wait(&ev, &accepted, "close:false");
+    assert_eq!(
+        accepted.borrow().as_slice(),
+        ["connect", "secureConnect", "secure", "end", "close:false"]
+    );
+    assert_eq!(
+        server_log.borrow().as_slice(),
+        ["connection", "secureConnection", "secure"]
+    );
+    let rejected = sock_log(false);
+    wait(&ev, &rejected, "close:true");
+    assert_eq!(
+        rejected.borrow().as_slice(),
+        ["connect", "error:DEPTH_ZERO_SELF_SIGNED_CERT", "close:true"]
+    );
+}

@@ -183,6 +183,10 @@ fn serve(s: Serve, out: &Out) -> i32 {
     });
     let o = *out;
     server.on_client_error(move |sock, err| o.client_error(err, sock));
+    // The server's own `'error'` (accept failing: EMFILE): Node's server keeps
+    // listening, and so does `serve`.
+    let o = *out;
+    server.on_error(move |_, err| o.error(&err.code(), &err.to_string()));
     let listening = match &s.common.path {
         Some(path) => server.listen_path(path).map(|()| None),
         None => server.listen(s.port, &s.host).map(Some),

@@ -274,3 +274,21 @@ fn stdin_is_piped_to_the_server_and_the_echo_printed() {
     assert_eq!(received, line.len() + 5);
     server.expect_event("end");
 }
+
+/// `connect` in human mode exits when the server closes, stdin still open (it does not
+/// wait for more input to send): Node's echo client ends with its socket too.
+#[test]
+fn human_connect_exits_when_the_server_closes() {
+    let mut server = node_tls(&["serve", "--json", "--port", "0", "--mode", "welcome"]);
+    let port = server.listening_port();
+    let target = format!("localhost:{port}");
+    let mut client = node_tls(&["connect", "--reject-unauthorized", "false", &target]);
+    client.expect("the welcome", |l| l.contains("welcome!"));
+    server.expect_event("secureConnection");
+    assert!(server.terminate().success());
+    // stdout reaches EOF (the process is gone) while the test still holds stdin open
+    while let Some(line) = client.next_line() {
+        assert!(!line.contains("error"), "{line}");
+    }
+    assert_eq!(client.wait().code(), Some(0), "{:#?}", client.seen());
+}

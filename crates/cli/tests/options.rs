@@ -557,7 +557,9 @@ s.on('error', (e) => console.log(JSON.stringify({ event: 'error', code: e.code }
 fn a_server_out_of_file_descriptors_accepts_again_once_some_are_free() {
     // With `ulimit -n 16` the server runs out of descriptors; the connections it could
     // not accept wait in the backlog, and epoll (edge-triggered) will not report them
-    // again: the server must retry on its own once descriptors are free.
+    // again: the server must retry on its own once descriptors are free. As Node's, the
+    // server emits `'error'` (`accept EMFILE`) and keeps listening; once per run of
+    // failures, not per retry.
     let key = f("leaf/p256-key.pem");
     let cert = f("leaf/p256-chain.pem");
     let bin = env!("CARGO_BIN_EXE_node-tls");
@@ -587,10 +589,22 @@ fn a_server_out_of_file_descriptors_accepts_again_once_some_are_free() {
     ]);
     // the client sits in the backlog while every descriptor is taken
     assert!(client.line_within(Duration::from_millis(500)).is_none());
+    let error = server.expect_event("error");
+    assert_eq!(error["code"], "EMFILE", "{error}");
+    assert_eq!(error["message"], "accept EMFILE", "{error}");
     drop(hogs);
     let secure = client.expect_event("secureConnect");
     assert_eq!(secure["authorized"], true, "{secure}");
     assert_eq!(client.wait().code(), Some(0));
+    server.expect_event("secureConnection");
+    // A run of failed retries (every 50 ms) is one error; a new run starts only after
+    // a connection was accepted, so no two errors come back to back.
+    let is_error = |l: &String| l.contains(r#""event":"error""#);
+    let seen = server.seen();
+    assert!(
+        !seen.windows(2).any(|w| is_error(&w[0]) && is_error(&w[1])),
+        "{seen:#?}"
+    );
 }
 
 #[test]

@@ -34,6 +34,13 @@ pub(crate) enum Emit {
     SecureConnection(usize, usize),
     ClientError(usize, usize, Error),
     ServerClose(usize),
+    /// A server's `'error'` (accept failed).
+    ServerError(usize, Error),
+    /// A client's TCP (or Unix) connection is up.
+    Connect(usize),
+    /// The handshake is done and accepted (either side), after
+    /// `SecureConnect`/`SecureConnection`, as in Node.
+    Secure(usize),
     SecureConnect(usize),
     Data(usize, Vec<u8>),
     End(usize),
@@ -446,6 +453,18 @@ impl EventLoop {
                         state.set_unref(true, false);
                     }
                 }
+                Emit::ServerError(sid, err) => {
+                    let server = Server::from_parts(weak, sid);
+                    self.call_server(sid, |h| &mut h.error, |f| f(&server, &err));
+                }
+                Emit::Connect(id) => {
+                    let sock = TlsSocket::from_parts(weak, id);
+                    self.call_socket(id, |h| &mut h.connect, |f| f(&sock));
+                }
+                Emit::Secure(id) => {
+                    let sock = TlsSocket::from_parts(weak, id);
+                    self.call_socket(id, |h| &mut h.secure, |f| f(&sock));
+                }
                 Emit::SecureConnect(id) => {
                     let sock = TlsSocket::from_parts(weak, id);
                     self.call_socket(id, |h| &mut h.secure_connect, |f| f(&sock));
@@ -524,6 +543,8 @@ impl EventLoop {
     fn silenced(&self, emit: &Emit) -> bool {
         let id = match emit {
             Emit::SecureConnection(_, id)
+            | Emit::Connect(id)
+            | Emit::Secure(id)
             | Emit::SecureConnect(id)
             | Emit::Data(id, _)
             | Emit::End(id)
@@ -935,6 +956,7 @@ fn socket_io(state: &mut State, id: usize, ready: Ready) -> Option<io::Error> {
         }
         s.connecting = false;
         s.stream.set_nodelay();
+        queue.push_back(Emit::Connect(id));
     }
     if readable && !s.read_eof {
         let mut budget = READ_BUDGET;

@@ -9,6 +9,12 @@ use std::fmt;
 pub enum EventName {
     /// Server: `'listening'`.
     Listening,
+    /// Server: `'connection'` (a client connected, before its handshake).
+    Connection,
+    /// Client socket: `'connect'` (TCP is up, before the handshake).
+    Connect,
+    /// Socket: `'secure'` (the handshake is done and accepted).
+    Secure,
     /// Server: `'secureConnection'`.
     SecureConnection,
     /// Server: `'clientError'`.
@@ -29,7 +35,7 @@ pub enum EventName {
     Drain,
     /// Socket: `'timeout'`.
     Timeout,
-    /// Socket: `'error'`.
+    /// Socket or server: `'error'`.
     Error,
     /// Socket or server: `'close'`.
     Close,
@@ -40,6 +46,9 @@ impl EventName {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Listening => "listening",
+            Self::Connection => "connection",
+            Self::Connect => "connect",
+            Self::Secure => "secure",
             Self::SecureConnection => "secureConnection",
             Self::ClientError => "clientError",
             Self::SecureConnect => "secureConnect",
@@ -70,6 +79,9 @@ mod tests {
     fn names_are_nodes() {
         let all = [
             (EventName::Listening, "listening"),
+            (EventName::Connection, "connection"),
+            (EventName::Connect, "connect"),
+            (EventName::Secure, "secure"),
             (EventName::SecureConnection, "secureConnection"),
             (EventName::ClientError, "clientError"),
             (EventName::SecureConnect, "secureConnect"),

@@ -332,6 +332,7 @@ pub fn create_server(ev: &EventLoop, options: ServerOptions) -> Result<Server, E
             connections: 0,
             max_connections: None,
             closing: false,
+            accept_failing: false,
             unref: false,
             contexts: options.contexts,
             sni_callback,

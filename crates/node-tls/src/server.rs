@@ -14,6 +14,7 @@ use std::time::Instant;
 type SocketHandler = dyn FnMut(&TlsSocket);
 type ClientErrorHandler = dyn FnMut(&TlsSocket, &Error);
 type ServerHandler = dyn FnMut(&Server);
+type ServerErrorHandler = dyn FnMut(&Server, &Error);
 
 /// A server's event handlers, by Node event name.
 #[derive(Default)]
@@ -23,6 +24,7 @@ pub(crate) struct Handlers {
     pub(crate) client_error: Vec<Box<ClientErrorHandler>>,
     pub(crate) listening: Vec<Box<ServerHandler>>,
     pub(crate) close: Vec<Box<ServerHandler>>,
+    pub(crate) error: Vec<Box<ServerErrorHandler>>,
 }
 
 /// Where a server listens.
@@ -43,6 +45,9 @@ pub(crate) struct ServerState {
     pub(crate) connections: usize,
     pub(crate) max_connections: Option<usize>,
     pub(crate) closing: bool,
+    /// `accept` is failing (out of file descriptors): its `'error'` was emitted once,
+    /// and is again only after an accept succeeded.
+    pub(crate) accept_failing: bool,
     /// `unref()`: this server does not keep the loop alive.
     pub(crate) unref: bool,
     /// `addContext(hostname, context)` entries, in order.
@@ -78,14 +83,28 @@ pub(crate) fn accept_all(state: &mut State, sid: usize) {
             Ok(pair) => pair,
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(_) => {
+            Err(e) => {
                 // EMFILE, ENFILE, ENOBUFS...: the connection stays in the backlog and
                 // epoll (edge-triggered) will not say so again, so retry on a timer.
+                // Node emits `'error'` (`accept EMFILE`) and goes on listening; so do
+                // we, once per run of failures rather than once per retry.
+                let first = !server.accept_failing;
+                if let Some(server) = state.servers.get_mut(&sid) {
+                    server.accept_failing = true;
+                }
+                if first {
+                    let err = Error::io(e, "accept");
+                    state.queue.push_back(Emit::ServerError(sid, err));
+                }
                 let at = Instant::now() + ACCEPT_BACKOFF;
                 state.schedule(at, sid, crate::event_loop::TimerKind::Accept);
                 return;
             }
         };
+        let Some(server) = state.servers.get_mut(&sid) else {
+            return;
+        };
+        server.accept_failing = false;
         if server
             .max_connections
             .is_some_and(|max| server.connections >= max)
@@ -100,7 +119,10 @@ pub(crate) fn accept_all(state: &mut State, sid: usize) {
             tls_core::Now::system(),
         ) {
             Ok(tls) => tls,
-            Err(_) => continue,
+            Err(e) => {
+                state.queue.push_back(Emit::ServerError(sid, e.into()));
+                continue;
+            }
         };
         stream.set_nodelay();
         let local = match &stream {
@@ -188,6 +210,14 @@ impl Server {
     /// `'listening'`.
     pub fn on_listening(&self, f: impl FnMut(&Server) + 'static) -> &Self {
         self.handlers(|h| h.listening.push(Box::new(f)))
+    }
+
+    /// `'error'`: accepting a connection failed (`EMFILE`: out of file descriptors;
+    /// the message is Node's, `accept EMFILE`). The server goes on listening and
+    /// retries; the error is emitted once per run of failures. `listen`'s own errors
+    /// (`EADDRINUSE`) are returned by [`Server::listen`], not emitted.
+    pub fn on_error(&self, f: impl FnMut(&Server, &Error) + 'static) -> &Self {
+        self.handlers(|h| h.error.push(Box::new(f)))
     }
 
     /// `'close'`: after `close()`, once the last connection is gone.

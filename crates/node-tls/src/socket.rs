@@ -20,6 +20,8 @@ type OcspResponseHandler = dyn FnMut(&TlsSocket, Option<&[u8]>);
 /// A socket's event handlers, by Node event name.
 #[derive(Default)]
 pub(crate) struct Handlers {
+    pub(crate) connect: Vec<Box<Handler>>,
+    pub(crate) secure: Vec<Box<Handler>>,
     pub(crate) secure_connect: Vec<Box<Handler>>,
     pub(crate) data: Vec<Box<DataHandler>>,
     pub(crate) text: Vec<Box<TextHandler>>,
@@ -189,6 +191,9 @@ impl SocketState {
                         Some(sid) => Emit::SecureConnection(sid, id),
                         None => Emit::SecureConnect(id),
                     });
+                    // Node's own `'secure'` listener emits `'secureConnect'` (or the
+                    // server's `'secureConnection'`), so the user's come after it.
+                    queue.push_back(Emit::Secure(id));
                 }
                 tls_core::Event::Data(data) => {
                     self.pending += data.len();
@@ -303,6 +308,22 @@ impl TlsSocket {
     }
 
     // ----- events -----
+
+    /// `'connect'` (net.Socket's, client): the TCP (or Unix) connection is up, before
+    /// the handshake. Node emits it for a client socket only; so does this loop.
+    pub fn on_connect(&self, f: impl FnMut(&TlsSocket) + 'static) -> &Self {
+        self.handlers(|h| h.connect.push(Box::new(f)))
+    }
+
+    /// `'secure'` (TLSSocket's event, both sides): the handshake is done and accepted.
+    /// As in Node 20 (measured), it comes right after `'secureConnect'` (client) or the
+    /// server's `'secureConnection'`, whose own listener Node registers first. Node's
+    /// client emits it also right before it rejects the server's certificate
+    /// (`'secure'`, then `'error'`); ours verifies inside the handshake, so a rejected
+    /// session never becomes secure and gets `'error'` only.
+    pub fn on_secure(&self, f: impl FnMut(&TlsSocket) + 'static) -> &Self {
+        self.handlers(|h| h.secure.push(Box::new(f)))
+    }
 
     /// `'secureConnect'` (client): the handshake is done; check `authorized()`.
     pub fn on_secure_connect(&self, f: impl FnMut(&TlsSocket) + 'static) -> &Self {

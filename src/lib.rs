@@ -29,8 +29,11 @@ pub fn read_fixture(path: &str) -> Vec<u8> {
 }
 
 /// Whether `tool` can run here. Under CI (`CI=true`) a missing peer tool is a failure,
-/// not a skip: interop is the point of these tests.
+/// not a skip: interop is the point of these tests. Elsewhere each skip is written
+/// straight to stderr, past the test harness's capture, with the count so far in this
+/// test binary: a green run that skipped interop says so.
 pub fn have(tool: &str) -> bool {
+    static SKIPPED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let ok = Command::new(tool)
         .arg(if tool == "openssl" {
             "version"
@@ -45,7 +48,20 @@ pub fn have(tool: &str) -> bool {
         panic!("`{tool}` is required under CI and is missing");
     }
     if !ok {
-        eprintln!("skipping: `{tool}` is not installed");
+        let n = SKIPPED.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        let binary = std::env::current_exe().ok();
+        let binary = binary
+            .as_deref()
+            .and_then(Path::file_name)
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let test = std::thread::current().name().unwrap_or("?").to_string();
+        // `eprintln!` would be captured (and shown only for a failure); a write to the
+        // stderr handle is not.
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "{n} interop test{} skipped in {binary}: `{tool}` not found (now: {test})",
+            if n == 1 { "" } else { "s" }
+        );
     }
     ok
 }

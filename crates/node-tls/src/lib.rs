@@ -21,6 +21,10 @@
 //! Differences from Node, each for a Rust reason: handlers are typed methods
 //! (`on_data`) instead of string event names; `listen` binds synchronously and returns
 //! bind errors; handles are ids, so a closed socket's methods are no-ops.
+//!
+//! Start with the [`guide`]: the loop, handles and handlers, back-pressure, threads,
+//! errors, and how this relates to tokio-rustls. `examples/` holds the docs' echo
+//! server (PEM and PFX), its client, mutual TLS and SNI, each run by a test.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -28,6 +32,7 @@ mod encoding;
 mod error;
 mod event_loop;
 mod events;
+pub mod guide;
 mod ocsp;
 mod resolve;
 mod server;
@@ -298,6 +303,33 @@ impl ServerOptions {
 /// them, or SNI contexts (`add_context`, `sni_callback`). Without one this is an error
 /// naming the missing option (`ERR_MISSING_OPTION`), where Node creates the server and
 /// fails every handshake ("no shared cipher").
+///
+/// ```
+/// use node_tls::{create_server, EventLoop, ServerAddress, ServerOptions};
+/// let pem = |name: &str| {
+///     std::fs::read(format!("{}/../../fixtures/spec/{name}", env!("CARGO_MANIFEST_DIR")))
+/// };
+/// let ev = EventLoop::new()?;
+/// let options = ServerOptions::new()
+///     .key(pem("server-key.pem")?)
+///     .cert(pem("server-cert.pem")?)
+///     .request_cert(true)
+///     .ca(pem("client-cert.pem")?);
+/// let server = create_server(&ev, options)?;
+/// server.on_secure_connection(|socket| {
+///     socket.write(b"welcome!\n");
+///     socket.pipe(socket, true);
+/// });
+/// let bound = server.listen(0, "127.0.0.1")?;
+/// assert_eq!(server.address(), Some(ServerAddress::Inet(bound)));
+/// server.close();
+/// ev.run()?; // returns at once: nothing is left
+///
+/// // no certificate: refused here, naming the option
+/// let err = create_server(&ev, ServerOptions::new()).err().unwrap();
+/// assert_eq!(err.code(), "ERR_MISSING_OPTION");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn create_server(ev: &EventLoop, options: ServerOptions) -> Result<Server, Error> {
     let context = make_context(options.secure_context, &options.context)?;
     if !context.has_credentials() && options.contexts.is_empty() && options.sni_callback.is_none() {
@@ -459,6 +491,21 @@ impl ConnectOptions {
 
 /// `tls.connect(options)`: starts connecting; `'secureConnect'` or `'error'` follows.
 /// Errors returned here are the synchronous ones (bad options, unknown host).
+///
+/// ```no_run
+/// use node_tls::{connect, ConnectOptions, EventLoop};
+/// let ev = EventLoop::new()?;
+/// // The default roots (webpki-roots) and the host name are checked, as in Node.
+/// let socket = connect(&ev, ConnectOptions::new(443).host("example.com").servername("example.com"))?;
+/// socket.on_secure_connect(|socket| {
+///     println!("{:?} {:?}", socket.get_protocol(), socket.get_cipher());
+///     socket.write(b"GET / HTTP/1.0\r\nHost: example.com\r\n\r\n");
+/// });
+/// socket.on_data(|_, bytes| print!("{}", String::from_utf8_lossy(bytes)));
+/// socket.on_error(|_, err| eprintln!("{} ({})", err, err.code()));
+/// ev.run()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn connect(ev: &EventLoop, options: ConnectOptions) -> Result<TlsSocket, Error> {
     let context = make_context(options.secure_context, &options.context)?;
     let mut tls_options = tls_core::ClientOptions::new(options.host.clone());

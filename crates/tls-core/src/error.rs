@@ -64,7 +64,7 @@ pub enum Error {
     CipherOperationFailed,
     /// Client side: the handshake failed on this protocol error while application data
     /// was waiting to be sent; Node reports it from the write (`EPROTO`, "write EPROTO
-    /// <the OpenSSL error>").
+    /// `<the OpenSSL error>`").
     WriteEproto(Box<Error>),
     /// rustls refused the peer's messages (and queued an alert for it).
     Tls(TlsError),

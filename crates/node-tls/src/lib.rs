@@ -60,6 +60,11 @@ pub use socket::{TlsSocket, HIGH_WATER_MARK};
 pub use tls_core;
 pub use tls_core::{Cipher, Destination};
 
+/// The crate's README (its example compiles as a doctest).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctest;
+
 use mio::{Interest, Token};
 use server::ServerState;
 use socket::SocketState;

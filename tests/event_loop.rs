@@ -568,3 +568,68 @@ fn connect_and_secure_come_in_node_order() {
         ["connect", "error:DEPTH_ZERO_SELF_SIGNED_CERT", "close:true"]
     );
 }
+
+/// `setMaxSendFragment(1000)` on a server socket: read off the wire by a raw client,
+/// every TLS 1.3 record of what the server wrote carries at most 1000 bytes (1017 with
+/// the inner type and the tag), and all 5000 bytes arrive; out of bounds is `false`.
+#[test]
+fn max_send_fragment_shows_on_the_wire() {
+    let ev = EventLoop::new().unwrap();
+    let server = create_server(&ev, spec_server_options()).unwrap();
+    let verdicts = Rc::new(RefCell::new(Vec::new()));
+    let v = verdicts.clone();
+    server.on_secure_connection(move |sock| {
+        v.borrow_mut().extend([
+            sock.set_max_send_fragment(511),
+            sock.set_max_send_fragment(16385),
+            sock.set_max_send_fragment(1000),
+        ]);
+        sock.write(&[b'x'; 5000]);
+    });
+    let port = server.listen(0, "127.0.0.1").unwrap().port();
+    let client = std::thread::spawn(move || {
+        let (mut stream, mut tls) = handshaken_client(port);
+        let mut out = Vec::new();
+        tls.poll_transmit(&mut out); // our Finished
+        stream.write_all(&out).unwrap();
+        let (mut wire, mut got) = (Vec::new(), 0);
+        let mut buf = vec![0u8; 65536];
+        while got < 5000 {
+            let n = stream.read(&mut buf).unwrap();
+            assert!(n > 0, "closed after {got} bytes");
+            wire.extend_from_slice(&buf[..n]);
+            tls.feed(&buf[..n]);
+            while let Some(e) = tls.poll_event() {
+                if let tls_core::Event::Data(d) = e {
+                    got += d.len();
+                }
+            }
+        }
+        assert_eq!(got, 5000);
+        wire
+    });
+    let done = ev
+        .run_until(|| client.is_finished(), Duration::from_secs(10))
+        .unwrap();
+    assert!(done);
+    let wire = client.join().unwrap();
+    assert_eq!(verdicts.borrow().as_slice(), [false, false, true]);
+    // the records after the handshake: tickets (TLS 1.3 seals them as type 23 too), then
+    // the data in pieces of 1000
+    let mut lengths = Vec::new();
+    let mut rest = wire.as_slice();
+    while rest.len() >= 5 {
+        let len = usize::from(u16::from_be_bytes([rest[3], rest[4]]));
+        if rest[0] == 23 {
+            lengths.push(len);
+        }
+        rest = &rest[(5 + len).min(rest.len())..];
+    }
+    assert!(lengths.iter().all(|&l| l <= 1017), "{lengths:?}");
+    assert_eq!(
+        lengths.iter().filter(|&&l| l == 1017).count(),
+        5,
+        "{lengths:?}"
+    );
+    server.close();
+}

@@ -744,6 +744,17 @@ impl TlsSocket {
         self.get(0, |s| s.bytes_read)
     }
 
+    /// `setMaxSendFragment(size)`: no record sent from now on carries more than `size`
+    /// bytes of what is written (smaller records, lower latency for the first byte of
+    /// each). `false`, and no change, outside OpenSSL's bounds: 512 to 16384 (the
+    /// default), or on a closed socket.
+    pub fn set_max_send_fragment(&self, size: usize) -> bool {
+        self.with(false, |state, id| {
+            let s = state.sockets.get_mut(&id).expect("checked by with");
+            !s.closed && s.tls.set_max_send_fragment(size)
+        })
+    }
+
     /// Whether the connection is still open (not yet `'close'`d).
     pub fn is_open(&self) -> bool {
         self.get(false, |s| !s.closed)

@@ -318,6 +318,24 @@ pub struct Connection {
     sessions_unanswered: u32,
     /// The caller's wall clock, as last given.
     wall: UnixTime,
+    /// `setMaxSendFragment`: the most plaintext one record we send carries.
+    max_send_fragment: usize,
+}
+
+/// The largest plaintext of a TLS record, and Node's (OpenSSL's) default and upper bound
+/// for [`Connection::set_max_send_fragment`].
+pub const MAX_FRAGMENT: usize = 16384;
+/// The smallest size [`Connection::set_max_send_fragment`] takes (OpenSSL's bound).
+pub const MIN_SEND_FRAGMENT: usize = 512;
+
+/// Hands `data` to rustls in pieces of at most `fragment` bytes: rustls seals each
+/// piece it is given in records of its own, so none carries more than `fragment`.
+fn write_fragmented(mut writer: rustls::Writer<'_>, data: &[u8], fragment: usize) -> bool {
+    if fragment >= MAX_FRAGMENT {
+        return writer.write_all(data).is_ok();
+    }
+    data.chunks(fragment)
+        .all(|piece| writer.write_all(piece).is_ok())
 }
 
 impl Connection {
@@ -424,6 +442,7 @@ impl Connection {
             resume: None,
             sessions_unanswered: 0,
             wall: now.unix(),
+            max_send_fragment: MAX_FRAGMENT,
         };
         // Node buffers every write made before the handshake ends.
         if let Some(tls) = &mut conn.tls {
@@ -877,7 +896,7 @@ impl Connection {
             Ok(mut conn) => {
                 conn.set_buffer_limit(None);
                 if !self.held_out.is_empty() {
-                    let _ = conn.writer().write_all(&self.held_out);
+                    let _ = write_fragmented(conn.writer(), &self.held_out, self.max_send_fragment);
                     self.held_out = Vec::new();
                 }
                 self.tls = Some(conn.into());
@@ -992,7 +1011,7 @@ impl Connection {
         }
         // With no buffer limit, rustls takes everything.
         match self.tls.as_mut() {
-            Some(tls) => tls.writer().write_all(data).is_ok(),
+            Some(tls) => write_fragmented(tls.writer(), data, self.max_send_fragment),
             None => {
                 self.held_out.extend_from_slice(data);
                 true
@@ -1007,6 +1026,18 @@ impl Connection {
             State::Handshaking => self.early_plaintext,
             _ => 0,
         }
+    }
+
+    /// Node's `setMaxSendFragment(size)`: from now on no record we send carries more
+    /// than `size` bytes of plaintext (the handshake's own messages aside). Returns
+    /// `false`, changing nothing, outside OpenSSL's bounds,
+    /// [`MIN_SEND_FRAGMENT`]..=[`MAX_FRAGMENT`].
+    pub fn set_max_send_fragment(&mut self, size: usize) -> bool {
+        if !(MIN_SEND_FRAGMENT..=MAX_FRAGMENT).contains(&size) {
+            return false;
+        }
+        self.max_send_fragment = size;
+        true
     }
 
     /// Node's `end()`: send close_notify after any queued data.

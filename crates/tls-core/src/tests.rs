@@ -1194,3 +1194,65 @@ fn old_and_sslv2_client_hellos_get_openssls_alerts_and_codes() {
     assert_eq!(got, "None");
     assert_eq!(out.first(), Some(&22));
 }
+
+/// The application-data records in `wire` (type 23), by their length.
+fn app_data_record_lengths(wire: &[u8]) -> Vec<usize> {
+    let mut lengths = Vec::new();
+    let mut rest = wire;
+    while rest.len() >= 5 {
+        let len = usize::from(u16::from_be_bytes([rest[3], rest[4]]));
+        if rest[0] == 23 {
+            lengths.push(len);
+        }
+        rest = &rest[(5 + len).min(rest.len())..];
+    }
+    lengths
+}
+
+/// `setMaxSendFragment`: OpenSSL's bounds (512..=16384, else `false` and no change);
+/// within them no record carries more plaintext than asked, read off the wire, for
+/// TLS 1.3 and 1.2; the peer still gets every byte.
+#[test]
+fn max_send_fragment_bounds_every_record() {
+    for max in ["TLSv1.3", "TLSv1.2"] {
+        let server_ctx = ctx(spec_server_options().max_version(max));
+        let mut pair = Pair::new(
+            client_to("localhost", &spec_client()),
+            server(&server_ctx, false, false),
+        );
+        pair.drive();
+        assert_eq!(pair.server.protocol(), Some(max));
+        // AEAD overhead per record: TLS 1.3 inner type + tag; TLS 1.2 explicit nonce + tag
+        let overhead = if max == "TLSv1.3" { 17 } else { 24 };
+        let send = |pair: &mut Pair, n: usize| {
+            pair.client_events.clear();
+            assert!(pair.server.write(&vec![b'x'; n]));
+            let mut wire = Vec::new();
+            pair.server.poll_transmit(&mut wire);
+            pair.client.feed(&wire);
+            let mut got = 0;
+            while let Some(e) = pair.client.poll_event() {
+                if let Event::Data(d) = e {
+                    got += d.len();
+                }
+            }
+            assert_eq!(got, n, "{max}");
+            app_data_record_lengths(&wire)
+        };
+        assert_eq!(send(&mut pair, 20000), [16384 + overhead, 3616 + overhead]);
+        for bad in [0, 511, 16385, usize::MAX] {
+            assert!(!pair.server.set_max_send_fragment(bad), "{bad}");
+        }
+        assert_eq!(send(&mut pair, 5000), [5000 + overhead]);
+        assert!(pair.server.set_max_send_fragment(1000));
+        let lengths = send(&mut pair, 5000);
+        assert_eq!(lengths, [1000 + overhead; 5], "{max}");
+        assert!(pair.server.set_max_send_fragment(512));
+        assert_eq!(
+            send(&mut pair, 1100),
+            [512 + overhead, 512 + overhead, 76 + overhead]
+        );
+        assert!(pair.server.set_max_send_fragment(16384));
+        assert_eq!(send(&mut pair, 5000), [5000 + overhead]);
+    }
+}

@@ -633,3 +633,80 @@ fn max_send_fragment_shows_on_the_wire() {
     );
     server.close();
 }
+
+/// `checkServerIdentity` per connection: a pin on the leaf's SHA-256 fingerprint accepts
+/// a name the certificate does not hold; a refusal with a code of its own is the
+/// socket's error, or with `rejectUnauthorized` false its `authorizationError`; it sees
+/// `servername || host` and the chain the server sent. Node's own check stays the
+/// default (a name the certificate lacks is refused).
+#[test]
+fn check_server_identity_is_the_callers_when_given() {
+    let ev = EventLoop::new().unwrap();
+    let server = create_server(
+        &ev,
+        ServerOptions::new()
+            .key(read_fixture("leaf/rsa2048-key.pem"))
+            .cert(read_fixture("leaf/rsa2048-chain.pem")),
+    )
+    .unwrap();
+    server.on_secure_connection(|sock| sock.end());
+    let port = server.listen(0, "127.0.0.1").unwrap().port();
+    let leaf = node_tls::describe(
+        &rustls::pki_types::pem::PemObject::from_pem_slice(&read_fixture("leaf/rsa2048-cert.pem"))
+            .map(|d: rustls::pki_types::CertificateDer<'static>| d.to_vec())
+            .unwrap(),
+    )
+    .unwrap();
+    let pin = leaf.fingerprint256.clone();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let run = |check: Option<bool>, reject: bool| {
+        let mut options = ConnectOptions::new(port)
+            .host("127.0.0.1")
+            .servername("pinned.test")
+            .ca(read_fixture("ca/root-cert.pem"))
+            .reject_unauthorized(reject);
+        if let Some(accept) = check {
+            let (pin, seen) = (pin.clone(), seen.clone());
+            options = options.check_server_identity(move |host, chain| {
+                seen.lock().unwrap().push(format!("{host} {}", chain.len()));
+                if accept && chain[0].fingerprint256 == pin {
+                    Ok(())
+                } else {
+                    Err(node_tls::Error::custom("ERR_PINNED", "not the pinned key"))
+                }
+            });
+        }
+        let sock = connect(&ev, options).unwrap();
+        let log = log();
+        let l = log.clone();
+        sock.on_secure_connect(move |s| {
+            let error = s.authorization_error().unwrap_or_default();
+            push(&l, format!("secureConnect:{}:{error}", s.authorized()));
+        });
+        let l = log.clone();
+        sock.on_error(move |_, e| push(&l, format!("error:{}:{e}", e.code())));
+        let l = log.clone();
+        sock.on_close(move |_, had_error| push(&l, format!("close:{had_error}")));
+        let closed = || log.borrow().iter().any(|e| e.starts_with("close:"));
+        assert!(ev.run_until(closed, Duration::from_secs(10)).unwrap());
+        let entries = log.borrow().clone();
+        entries
+    };
+    // Node's check: the name is not in the certificate
+    let default = run(None, true);
+    assert!(
+        default[0].starts_with("error:ERR_TLS_CERT_ALTNAME_INVALID:Hostname/IP does not match"),
+        "{default:?}"
+    );
+    assert_eq!(run(Some(true), true)[0], "secureConnect:true:");
+    assert_eq!(
+        run(Some(false), true)[..2],
+        ["error:ERR_PINNED:not the pinned key", "close:true"]
+    );
+    assert_eq!(run(Some(false), false)[0], "secureConnect:false:ERR_PINNED");
+    assert_eq!(
+        seen.lock().unwrap().as_slice(),
+        ["pinned.test 2", "pinned.test 2", "pinned.test 2"]
+    );
+    server.close();
+}

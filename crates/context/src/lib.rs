@@ -28,6 +28,7 @@ pub mod pem;
 pub mod pfx;
 mod protocol;
 pub mod reports;
+mod roots;
 mod sessions;
 mod tickets;
 mod verify;
@@ -36,6 +37,7 @@ pub use ciphers::{get_ciphers, openssl_name, standard_name};
 pub use describe::{describe, PeerCertificate};
 pub use error::ContextError;
 pub use options::SecureContextOptions;
+pub use roots::root_certificates;
 pub use verify::{check_server_identity, Purpose, VerifyCode};
 
 use credentials::Credentials;

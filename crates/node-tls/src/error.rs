@@ -66,6 +66,26 @@ impl Error {
         Self::stream("EPROTO", "write EPROTO")
     }
 
+    /// An error of the caller's own, with a `code` and a `message` (for a
+    /// `checkServerIdentity` that refuses a server: Node's callback returns an `Error`).
+    pub fn custom(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::from(tls_core::Error::Identity {
+            code: code.into(),
+            message: message.into(),
+        })
+    }
+
+    /// As the engine's error: a TLS error as it is, any other by its code and message.
+    pub(crate) fn into_tls(self) -> tls_core::Error {
+        match self.kind {
+            Kind::Tls(e) => e,
+            _ => tls_core::Error::Identity {
+                code: self.code(),
+                message: self.to_string(),
+            },
+        }
+    }
+
     /// Node's `err.code`.
     pub fn code(&self) -> String {
         match &self.kind {

@@ -41,6 +41,9 @@ mod sni;
 mod socket;
 mod stream;
 
+/// A DER certificate as Node's certificate object (`getPeerCertificate()`'s; Node's
+/// `new X509Certificate(der).toLegacyObject()`).
+pub use context::describe;
 pub use context::describe::chain_to_json;
 pub use context::{
     create_secure_context, ClientAuth, ContextError, PeerCertificate, SecureContext,
@@ -395,6 +398,7 @@ pub struct ConnectOptions {
     lookup: Option<resolve::LookupFn>,
     alpn: Vec<Vec<u8>>,
     request_ocsp: bool,
+    check_server_identity: Option<tls_core::IdentityCheck>,
 }
 
 impl ConnectOptions {
@@ -412,7 +416,30 @@ impl ConnectOptions {
             lookup: None,
             alpn: Vec::new(),
             request_ocsp: false,
+            check_server_identity: None,
         }
+    }
+
+    /// `checkServerIdentity(hostname, cert)`: your own host check in place of Node's
+    /// ([`check_server_identity`], which it may call), run once the chain is trusted,
+    /// with `servername || host` and the certificates the server sent, described as
+    /// `getPeerCertificate()` objects, leaf first. An `Err` (make one with
+    /// [`Error::custom`]) fails the connection with it, or with `rejectUnauthorized`
+    /// false becomes `authorizationError` (its code, or its message when the code is
+    /// empty). Unlike Node it also runs on resumed sessions.
+    pub fn check_server_identity(
+        mut self,
+        f: impl Fn(&str, &[PeerCertificate]) -> Result<(), Error> + Send + Sync + 'static,
+    ) -> Self {
+        let check = move |host: &str, chain: &[tls_core::CertificateDer<'static>]| {
+            let described: Vec<PeerCertificate> = chain
+                .iter()
+                .filter_map(|c| context::describe(c.as_ref()).ok())
+                .collect();
+            f(host, &described).map_err(Error::into_tls)
+        };
+        self.check_server_identity = Some(tls_core::IdentityCheck(Arc::new(check)));
+        self
     }
 
     /// `ALPNProtocols` (also Node's `NPNProtocols`, offered as ALPN): in order of
@@ -518,6 +545,7 @@ pub fn connect(ev: &EventLoop, options: ConnectOptions) -> Result<TlsSocket, Err
     tls_options.session_of = options.session_of.clone();
     tls_options.alpn = options.alpn.clone();
     tls_options.request_ocsp = options.request_ocsp;
+    tls_options.check_server_identity = options.check_server_identity.clone();
     if let Some(name) = options.servername {
         tls_options.servername = (!name.is_empty()).then_some(name);
     }
@@ -574,6 +602,41 @@ pub fn connect(ev: &EventLoop, options: ConnectOptions) -> Result<TlsSocket, Err
         }
     }
     Ok(TlsSocket::from_parts(shared, id))
+}
+
+/// `tls.DEFAULT_CIPHERS`: Node 20's default cipher list, what `ciphers` is when not
+/// given (a constant: Node lets a program assign it; give `ciphers` instead).
+pub use context::ciphers::DEFAULT_CIPHERS;
+/// `tls.rootCertificates`: the default roots (trusted when no `ca` is given) as PEM
+/// strings.
+pub use context::root_certificates;
+
+/// `tls.DEFAULT_ECDH_CURVE`: `ecdhCurve`'s default, `auto` (X25519, P-256, P-384 here).
+pub const DEFAULT_ECDH_CURVE: &str = "auto";
+/// `tls.DEFAULT_MIN_VERSION`: `minVersion`'s default.
+pub const DEFAULT_MIN_VERSION: &str = "TLSv1.2";
+/// `tls.DEFAULT_MAX_VERSION`: `maxVersion`'s default.
+pub const DEFAULT_MAX_VERSION: &str = "TLSv1.3";
+/// `tls.CLIENT_RENEG_LIMIT`: Node's count of client renegotiations allowed per
+/// [`CLIENT_RENEG_WINDOW`]. Kept for code that reads it; here every renegotiation a
+/// client asks for is refused (rustls has none: TLS 1.2 gets a `no_renegotiation`
+/// warning and then a fatal alert, TLS 1.3 has no renegotiation at all).
+pub const CLIENT_RENEG_LIMIT: u32 = 3;
+/// `tls.CLIENT_RENEG_WINDOW`: Node's window, in seconds, for [`CLIENT_RENEG_LIMIT`].
+pub const CLIENT_RENEG_WINDOW: u64 = 600;
+
+/// `tls.checkServerIdentity(hostname, cert)`: Node's host check, on the fields it reads
+/// (`subjectaltname`, `subject.CN`); `Err` is `ERR_TLS_CERT_ALTNAME_INVALID` with
+/// Node's message ("Hostname/IP does not match certificate's altnames: ...").
+pub fn check_server_identity(hostname: &str, cert: &PeerCertificate) -> Result<(), Error> {
+    let cns: Vec<String> = cert
+        .subject
+        .iter()
+        .filter(|(name, _)| name == "CN")
+        .flat_map(|(_, values)| values.iter().cloned())
+        .collect();
+    context::check_server_identity(hostname, cert.subjectaltname.as_deref(), &cns)
+        .map_err(|reason| tls_core::Error::AltName(reason).into())
 }
 
 /// `tls.getCiphers()`: the names of the supported cipher suites, lowercase, as Node

@@ -643,9 +643,19 @@ impl TlsSocket {
         self.get(false, |s| s.tls.authorized())
     }
 
-    /// `authorizationError`: Node's code for why the peer is not authorized.
+    /// `authorizationError`: Node's code for why the peer is not authorized (for an
+    /// error of a custom `checkServerIdentity` without a code, its message, as Node's
+    /// `err.code || err.message`).
     pub fn authorization_error(&self) -> Option<String> {
-        self.get(None, |s| s.tls.authorization_error().map(|e| e.code()))
+        self.get(None, |s| {
+            let err = s.tls.authorization_error()?;
+            let code = err.code();
+            Some(if code.is_empty() {
+                err.to_string()
+            } else {
+                code
+            })
+        })
     }
 
     /// The full error behind `authorization_error` (its message, e.g. the altname reason).

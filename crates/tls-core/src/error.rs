@@ -17,6 +17,15 @@ pub enum Error {
     /// The server's certificate does not name the host (`ERR_TLS_CERT_ALTNAME_INVALID`);
     /// holds Node's reason text.
     AltName(String),
+    /// The caller's `checkServerIdentity` refused the server ([`crate::IdentityCheck`]):
+    /// the code and message of the error it returned.
+    Identity {
+        /// The error's `code` (Node's `authorizationError` is the code, or the message
+        /// when the code is empty).
+        code: String,
+        /// The error's `message`.
+        message: String,
+    },
     /// The handshake did not finish within `handshakeTimeout`.
     HandshakeTimeout,
     /// Server side: the client's certificate is not trusted and `rejectUnauthorized` is
@@ -128,6 +137,7 @@ impl Error {
         match self {
             Self::Verify(code) => code.code().to_string(),
             Self::AltName(_) => "ERR_TLS_CERT_ALTNAME_INVALID".to_string(),
+            Self::Identity { code, .. } => code.clone(),
             Self::HandshakeTimeout => "ERR_TLS_HANDSHAKE_TIMEOUT".to_string(),
             Self::EofDuringHandshake { .. } | Self::ClientRejected(_) => "ECONNRESET".to_string(),
             Self::Refused { code, .. } => code.clone(),
@@ -142,7 +152,10 @@ impl Error {
 
     /// Whether this is a certificate trust or host-name failure.
     pub fn is_verify(&self) -> bool {
-        matches!(self, Self::Verify(_) | Self::AltName(_))
+        matches!(
+            self,
+            Self::Verify(_) | Self::AltName(_) | Self::Identity { .. }
+        )
     }
 
     /// OpenSSL's (reason number, reason text) for protocol failures.
@@ -315,6 +328,7 @@ impl fmt::Display for Error {
                 f,
                 "Hostname/IP does not match certificate's altnames: {reason}"
             ),
+            Self::Identity { message, .. } => f.write_str(message),
             Self::HandshakeTimeout => f.write_str("TLS handshake timeout"),
             Self::Refused { message, .. } => f.write_str(message),
             Self::CipherOperationFailed => {

@@ -30,12 +30,16 @@ mod hello;
 mod screen;
 
 pub use error::{Alert, Error, TlsError};
+/// A DER certificate (rustls-pki-types'), as `peer_certificates` and an [`IdentityCheck`] see it.
+pub use rustls::pki_types::CertificateDer;
 
 use context::{ClientAuth, Purpose, SecureContext};
-use rustls::pki_types::{CertificateDer, DnsName, ServerName, UnixTime};
+use rustls::pki_types::{DnsName, ServerName, UnixTime};
 use rustls::{AlertDescription, HandshakeKind, ProtocolVersion};
 use std::collections::VecDeque;
+use std::fmt;
 use std::io::{BufRead, Write};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 /// The caller's clocks at one moment: the engine reads none of its own.
@@ -99,6 +103,37 @@ pub struct ClientOptions {
     /// `requestOCSP`: raise [`Event::OcspResponse`] with what the server stapled
     /// (default `false`; rustls asks every server for a staple either way).
     pub request_ocsp: bool,
+    /// `checkServerIdentity`: replaces Node's host check (run once the chain is
+    /// trusted, against `servername || host`); `None`, the default, is Node's.
+    pub check_server_identity: Option<IdentityCheck>,
+}
+
+/// A caller's `checkServerIdentity(hostname, chain)`: `chain` is the server's, leaf
+/// first; an `Err` fails the connection (or, with `rejectUnauthorized` false, becomes
+/// its `authorizationError`) as Node's host check does.
+#[derive(Clone)]
+pub struct IdentityCheck(pub Arc<IdentityFn>);
+
+/// What an [`IdentityCheck`] calls.
+pub type IdentityFn = dyn Fn(&str, &[CertificateDer<'static>]) -> Result<(), Error> + Send + Sync;
+
+impl fmt::Debug for IdentityCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("checkServerIdentity(..)")
+    }
+}
+
+/// Node's own `checkServerIdentity(hostname, cert)` on a DER leaf: `Err` is
+/// `ERR_TLS_CERT_ALTNAME_INVALID` with Node's reason text.
+pub fn check_server_identity(hostname: &str, leaf: &CertificateDer<'_>) -> Result<(), Error> {
+    // Node checks two fields of its certificate object: `subjectaltname`, `subject.CN`.
+    let Ok((subjectaltname, cns)) = context::describe::identity_fields(leaf.as_ref()) else {
+        return Err(Error::AltName(
+            "Cert does not contain a DNS name".to_string(),
+        ));
+    };
+    context::check_server_identity(hostname, subjectaltname.as_deref(), &cns)
+        .map_err(Error::AltName)
 }
 
 /// Where a client connection goes: the sessions it makes resume only there.
@@ -123,6 +158,7 @@ impl ClientOptions {
             session_of: None,
             alpn: Vec::new(),
             request_ocsp: false,
+            check_server_identity: None,
         }
     }
 }
@@ -1252,7 +1288,7 @@ impl Connection {
                 // The host check runs on resumed sessions too (Node skips it there; our
                 // sessions resume automatically, so we never trust a session's host).
                 if verdict.is_ok() {
-                    verdict = check_identity(&options.host, options.servername.as_deref(), &chain);
+                    verdict = check_identity(options, &chain);
                 }
                 let reject = options.reject_unauthorized;
                 if let Err(e) = verdict {
@@ -1395,24 +1431,19 @@ fn server_auth(options: &ServerOptions) -> ClientAuth {
     }
 }
 
-/// The host check of Node's `checkServerIdentity`, against `servername || host`.
-fn check_identity(
-    host: &str,
-    servername: Option<&str>,
-    chain: &[CertificateDer<'static>],
-) -> Result<(), Error> {
+/// The host check, Node's `checkServerIdentity` or the caller's, against
+/// `servername || host` (`localhost` when both are empty, as Node).
+fn check_identity(options: &ClientOptions, chain: &[CertificateDer<'static>]) -> Result<(), Error> {
     let Some(leaf) = chain.first() else {
         return Ok(());
     };
-    let name = servername.filter(|s| !s.is_empty()).unwrap_or(host);
+    let servername = options.servername.as_deref().filter(|s| !s.is_empty());
+    let name = servername.unwrap_or(&options.host);
     let name = if name.is_empty() { "localhost" } else { name };
-    // Node checks two fields of its certificate object: `subjectaltname`, `subject.CN`.
-    let Ok((subjectaltname, cns)) = context::describe::identity_fields(leaf.as_ref()) else {
-        return Err(Error::AltName(
-            "Cert does not contain a DNS name".to_string(),
-        ));
-    };
-    context::check_server_identity(name, subjectaltname.as_deref(), &cns).map_err(Error::AltName)
+    match &options.check_server_identity {
+        Some(check) => (check.0)(name, chain),
+        None => check_server_identity(name, leaf),
+    }
 }
 
 /// The part of a server's first flight kept for reading the ClientHello ourselves

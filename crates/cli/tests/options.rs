@@ -993,3 +993,53 @@ fn help_lists_every_flag_of_the_contract() {
         format!("node-tls {}\n", env!("CARGO_PKG_VERSION"))
     );
 }
+
+/// `SSLKEYLOGFILE` for the command: `serve` writes the lines Node's client logs
+/// (Node's `'keylog'`), the same secrets of the same session.
+#[test]
+fn sslkeylogfile_gets_the_commands_lines() {
+    if !have("node") {
+        return;
+    }
+    let dir = TempDir::new("keylog");
+    let file = dir.path("keys.log");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_node-tls"));
+    cmd.env("SSLKEYLOGFILE", &file).args([
+        "serve",
+        "--json",
+        "--port",
+        "0",
+        "--key",
+        &f("leaf/p256-key.pem"),
+        "--cert",
+        &f("leaf/p256-chain.pem"),
+    ]);
+    let mut server = Proc::spawn(cmd);
+    let port = server.listening_port().to_string();
+    let script = r#"
+const tls = require('tls'), fs = require('fs');
+const [port, ca] = process.argv.slice(1);
+const s = tls.connect({ port: Number(port), host: 'localhost', ca: fs.readFileSync(ca) },
+  () => s.end());
+s.on('keylog', (line) => console.log(JSON.stringify({ event: 'keylog', line: line.toString() })));
+s.on('data', () => {});
+s.on('close', () => console.log(JSON.stringify({ event: 'close' })));
+"#;
+    let ca = f("ca/root-cert.pem");
+    let mut node = Proc::node(script, &[&port, &ca]);
+    node.expect_event("close");
+    let theirs: std::collections::BTreeSet<String> = node
+        .seen()
+        .iter()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["event"] == "keylog")
+        .map(|v| v["line"].as_str().unwrap().to_string())
+        .collect();
+    server.terminate();
+    let written = std::fs::read_to_string(&file).unwrap();
+    let ours: std::collections::BTreeSet<String> =
+        written.split_inclusive('\n').map(String::from).collect();
+    // TLS 1.3: five secrets, one client random
+    assert_eq!(ours.len(), 5, "{written}");
+    assert_eq!(ours, theirs);
+}

@@ -22,6 +22,7 @@ pub mod ciphers;
 mod credentials;
 pub mod describe;
 mod error;
+pub mod keylog;
 pub mod keys;
 mod options;
 pub mod pem;
@@ -223,6 +224,7 @@ impl Parts {
         .with_client_cert_resolver(self.credentials.clone());
         config.resumption =
             rustls::client::Resumption::store(Arc::new(sessions::CountingStore::new(256)));
+        config.key_log = keylog::logger();
         Ok(config)
     }
 
@@ -264,6 +266,7 @@ impl Parts {
             suites: self.provider.cipher_suites.clone(),
         }));
         config.ignore_client_order = self.honor_cipher_order;
+        config.key_log = keylog::logger();
         Ok(config)
     }
 }

@@ -38,6 +38,8 @@ pub(crate) enum Emit {
     ServerError(usize, Error),
     /// A client's TCP (or Unix) connection is up.
     Connect(usize),
+    /// A key-log line of a socket (for its handlers, then its server's).
+    KeyLog(usize, Vec<u8>),
     /// The handshake is done and accepted (either side), after
     /// `SecureConnect`/`SecureConnection`, as in Node.
     Secure(usize),
@@ -457,6 +459,20 @@ impl EventLoop {
                     let server = Server::from_parts(weak, sid);
                     self.call_server(sid, |h| &mut h.error, |f| f(&server, &err));
                 }
+                Emit::KeyLog(id, line) => {
+                    let sock = TlsSocket::from_parts(weak, id);
+                    self.call_socket(id, |h| &mut h.key_log, |f| f(&sock, &line));
+                    let server = self
+                        .shared
+                        .state
+                        .borrow()
+                        .sockets
+                        .get(&id)
+                        .and_then(|s| s.server);
+                    if let Some(sid) = server {
+                        self.call_server(sid, |h| &mut h.key_log, |f| f(&sock, &line));
+                    }
+                }
                 Emit::Connect(id) => {
                     let sock = TlsSocket::from_parts(weak, id);
                     self.call_socket(id, |h| &mut h.connect, |f| f(&sock));
@@ -544,6 +560,7 @@ impl EventLoop {
         let id = match emit {
             Emit::SecureConnection(_, id)
             | Emit::Connect(id)
+            | Emit::KeyLog(id, _)
             | Emit::Secure(id)
             | Emit::SecureConnect(id)
             | Emit::Data(id, _)

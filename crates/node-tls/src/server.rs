@@ -25,6 +25,7 @@ pub(crate) struct Handlers {
     pub(crate) listening: Vec<Box<ServerHandler>>,
     pub(crate) close: Vec<Box<ServerHandler>>,
     pub(crate) error: Vec<Box<ServerErrorHandler>>,
+    pub(crate) key_log: Vec<Box<crate::socket::KeyLogHandler>>,
 }
 
 /// Where a server listens.
@@ -218,6 +219,19 @@ impl Server {
     /// (`EADDRINUSE`) are returned by [`Server::listen`], not emitted.
     pub fn on_error(&self, f: impl FnMut(&Server, &Error) + 'static) -> &Self {
         self.handlers(|h| h.error.push(Box::new(f)))
+    }
+
+    /// `'keylog'` (modern Node): each key-log line of every connection accepted from now
+    /// on, with its socket (NSS format, see [`TlsSocket::on_keylog`]); Node passes
+    /// `(line, tlsSocket)`.
+    pub fn on_keylog(&self, f: impl FnMut(&TlsSocket, &[u8]) + 'static) -> &Self {
+        self.with((), |state, id| {
+            if let Some(s) = state.servers.get_mut(&id) {
+                s.handlers.key_log.push(Box::new(f));
+                s.options.key_log = true;
+            }
+        });
+        self
     }
 
     /// `'close'`: after `close()`, once the last connection is gone.

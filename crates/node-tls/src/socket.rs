@@ -16,6 +16,7 @@ type TextHandler = dyn FnMut(&TlsSocket, &str);
 type ErrorHandler = dyn FnMut(&TlsSocket, &Error);
 type CloseHandler = dyn FnMut(&TlsSocket, bool);
 type OcspResponseHandler = dyn FnMut(&TlsSocket, Option<&[u8]>);
+pub(crate) type KeyLogHandler = dyn FnMut(&TlsSocket, &[u8]);
 
 /// A socket's event handlers, by Node event name.
 #[derive(Default)]
@@ -32,6 +33,7 @@ pub(crate) struct Handlers {
     pub(crate) session: Vec<Box<Handler>>,
     pub(crate) timeout: Vec<Box<Handler>>,
     pub(crate) ocsp_response: Vec<Box<OcspResponseHandler>>,
+    pub(crate) key_log: Vec<Box<KeyLogHandler>>,
 }
 
 /// What the loop knows of one connection.
@@ -200,6 +202,7 @@ impl SocketState {
                     queue.push_back(Emit::Data(id, data));
                 }
                 tls_core::Event::Session => queue.push_back(Emit::Session(id)),
+                tls_core::Event::KeyLog(line) => queue.push_back(Emit::KeyLog(id, line)),
                 tls_core::Event::End => queue.push_back(Emit::End(id)),
                 tls_core::Event::NewSession { id: session, data } => {
                     if let Some(sid) = self.server {
@@ -328,6 +331,22 @@ impl TlsSocket {
     /// `'secureConnect'` (client): the handshake is done; check `authorized()`.
     pub fn on_secure_connect(&self, f: impl FnMut(&TlsSocket) + 'static) -> &Self {
         self.handlers(|h| h.secure_connect.push(Box::new(f)))
+    }
+
+    /// `'keylog'` (modern Node): each key-log line of this connection, NSS format with
+    /// its newline (`CLIENT_RANDOM ...` for TLS 1.2; `CLIENT_HANDSHAKE_TRAFFIC_SECRET`,
+    /// `SERVER_HANDSHAKE_TRAFFIC_SECRET`, `CLIENT_TRAFFIC_SECRET_0`,
+    /// `SERVER_TRAFFIC_SECRET_0`, `EXPORTER_SECRET` for TLS 1.3), what Wireshark reads.
+    /// Set it right after `connect` (before the loop runs) to get every line; on a
+    /// server's socket, use [`crate::Server::on_keylog`] to get the handshake's.
+    pub fn on_keylog(&self, f: impl FnMut(&TlsSocket, &[u8]) + 'static) -> &Self {
+        self.with((), |state, id| {
+            if let Some(s) = state.sockets.get_mut(&id) {
+                s.handlers.key_log.push(Box::new(f));
+                s.tls.watch_key_log();
+            }
+        });
+        self
     }
 
     /// `'data'`: decrypted bytes. Data that arrived before any handler was set is

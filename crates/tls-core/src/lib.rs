@@ -183,6 +183,9 @@ pub struct ServerOptions {
     /// Raise [`Event::NewSession`] for each session stored by id (Node's `newSession`
     /// listener) and hold the connection until [`Connection::new_session_done`].
     pub new_session_events: bool,
+    /// Raise [`Event::KeyLog`] for each connection (Node's server `'keylog'` listener;
+    /// default `false`). A socket can ask later with [`Connection::watch_key_log`].
+    pub key_log: bool,
 }
 
 /// What a ClientHello asked, for the server's decision.
@@ -232,6 +235,7 @@ impl Default for ServerOptions {
             alpn: Vec::new(),
             pause_after_hello: false,
             new_session_events: false,
+            key_log: false,
         }
     }
 }
@@ -274,6 +278,11 @@ pub enum Event {
         /// The session.
         data: Vec<u8>,
     },
+    /// A key-log line (NSS format, with its newline: `CLIENT_RANDOM <random>
+    /// <secret>`, `CLIENT_TRAFFIC_SECRET_0 ...`), after [`Connection::watch_key_log`] or
+    /// with [`ServerOptions::key_log`]: Node's `'keylog'`. The same lines go to the file
+    /// `SSLKEYLOGFILE` names, for every connection, when it is set.
+    KeyLog(Vec<u8>),
     /// Decrypted application data.
     Data(Vec<u8>),
     /// The peer will send no more (close_notify, or a TCP FIN after the handshake):
@@ -356,6 +365,27 @@ pub struct Connection {
     wall: UnixTime,
     /// `setMaxSendFragment`: the most plaintext one record we send carries.
     max_send_fragment: usize,
+    /// The ClientHello's random (client: ours, read at creation; server: once read).
+    client_random: Option<[u8; 32]>,
+    /// Key-log lines are wanted ([`Connection::watch_key_log`]) / being kept for us.
+    key_log_wanted: bool,
+    key_log_watching: bool,
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        if let (true, Some(random)) = (self.key_log_watching, &self.client_random) {
+            context::keylog::unwatch(random);
+        }
+    }
+}
+
+/// The random of the ClientHello that starts `flight` (a handshake record).
+fn hello_random(flight: &[u8]) -> Option<[u8; 32]> {
+    if flight.first() != Some(&22) || flight.get(5) != Some(&1) {
+        return None;
+    }
+    flight.get(11..43)?.try_into().ok()
 }
 
 /// The largest plaintext of a TLS record, and Node's (OpenSSL's) default and upper bound
@@ -415,13 +445,18 @@ impl Connection {
             rustls::ClientConnection::new(config, name)
         });
         let tls = tls.map_err(Error::tls)?;
-        Ok(Self::new(
-            context,
-            Side::Client(options),
-            Some(tls.into()),
-            None,
-            now,
-        ))
+        let mut conn = Self::new(context, Side::Client(options), Some(tls.into()), None, now);
+        // The ClientHello is made: take it out now (it is sent first all the same) for
+        // its random, which names this connection's key-log lines.
+        if let Some(tls) = conn.tls.as_mut() {
+            while tls.wants_write() {
+                if tls.write_tls(&mut conn.pending_out).is_err() {
+                    break;
+                }
+            }
+        }
+        conn.client_random = hello_random(&conn.pending_out);
+        Ok(conn)
     }
 
     /// A server connection, waiting for a ClientHello.
@@ -436,8 +471,10 @@ impl Connection {
             .server_config_with_alpn(server_auth(&options), &options.alpn)
             .map_err(|e| Error::general(e.to_string()))?;
         let deadline = now.instant.checked_add(options.handshake_timeout);
+        let key_log = options.key_log;
         let mut conn = Self::new(context, Side::Server(options), None, deadline, now);
         conn.hello = Some(Hello::Reading(Box::default()));
+        conn.key_log_wanted = key_log;
         Ok(conn)
     }
 
@@ -479,6 +516,9 @@ impl Connection {
             sessions_unanswered: 0,
             wall: now.unix(),
             max_send_fragment: MAX_FRAGMENT,
+            client_random: None,
+            key_log_wanted: false,
+            key_log_watching: false,
         };
         // Node buffers every write made before the handshake ends.
         if let Some(tls) = &mut conn.tls {
@@ -644,6 +684,7 @@ impl Connection {
             // The shared session store and verifier report what this call did.
             let (processed, reports) =
                 context::reports::collect_with(at(self.wall), || tls.process_new_packets());
+            self.drain_key_log();
             if !self.is_server() {
                 let stored = reports.sessions_stored;
                 if self.state == State::Handshaking {
@@ -926,8 +967,10 @@ impl Connection {
             offered_session: self.resume.take(),
             ..at(self.wall)
         };
+        self.start_key_log();
         let (accepted, _) =
             context::reports::collect_with(offered, || accepted.into_connection(config));
+        self.drain_key_log();
         match accepted {
             Ok(mut conn) => {
                 conn.set_buffer_limit(None);
@@ -1061,6 +1104,38 @@ impl Connection {
         match self.state {
             State::Handshaking => self.early_plaintext,
             _ => 0,
+        }
+    }
+
+    /// Raise [`Event::KeyLog`] for this connection's secrets from now on (Node's
+    /// `'keylog'` listener on a socket). A server connection past its handshake's start
+    /// gets only the secrets derived after the call.
+    pub fn watch_key_log(&mut self) {
+        self.key_log_wanted = true;
+        self.start_key_log();
+    }
+
+    /// Starts keeping this connection's key-log lines, once wanted and its ClientHello
+    /// random is known.
+    fn start_key_log(&mut self) {
+        if self.key_log_watching || !self.key_log_wanted {
+            return;
+        }
+        if self.client_random.is_none() && self.is_server() {
+            self.client_random = hello_random(&self.first_flight);
+        }
+        if let Some(random) = self.client_random {
+            context::keylog::watch(random);
+            self.key_log_watching = true;
+        }
+    }
+
+    /// The key-log lines rustls wrote for us since the last call, as events.
+    fn drain_key_log(&mut self) {
+        if let (true, Some(random)) = (self.key_log_watching, &self.client_random) {
+            for line in context::keylog::take(random) {
+                self.events.push_back(Event::KeyLog(line));
+            }
         }
     }
 

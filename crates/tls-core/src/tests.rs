@@ -89,6 +89,7 @@ fn names(events: &[Event]) -> Vec<String> {
                 r.as_deref().map_or("none".into(), String::from_utf8_lossy)
             ),
             Event::Error(e) => format!("error:{}", e.code()),
+            Event::KeyLog(line) => format!("keylog:{}", String::from_utf8_lossy(line)),
         })
         .collect()
 }

@@ -22,6 +22,17 @@ fn client_options(port: u16) -> ConnectOptions {
     ConnectOptions::new(port).ca(read_fixture("ca/root-cert.pem"))
 }
 
+/// A server that ends each connection once secure, its key-log lines collected.
+fn keylog_server(ev: &EventLoop, version: &str) -> (node_tls::Server, u16, Lines) {
+    let server = create_server(ev, server_options(version)).unwrap();
+    let lines = Lines::default();
+    let l = lines.clone();
+    server.on_keylog(move |_, line| l.borrow_mut().push(String::from_utf8_lossy(line).into()));
+    server.on_secure_connection(|sock| sock.end());
+    let port = server.listen(0, "127.0.0.1").unwrap().port();
+    (server, port, lines)
+}
+
 /// The labels of a set of lines, and a check of their shape: `LABEL <64 hex> <hex>\n`,
 /// one client random for all.
 fn labels(lines: &[String]) -> BTreeSet<String> {
@@ -61,12 +72,7 @@ fn tls13_labels() -> BTreeSet<String> {
 fn both_ends_log_the_same_secrets() {
     for version in ["TLSv1.3", "TLSv1.2"] {
         let ev = EventLoop::new().unwrap();
-        let server = create_server(&ev, server_options(version)).unwrap();
-        let server_lines = Lines::default();
-        let l = server_lines.clone();
-        server.on_keylog(move |_, line| l.borrow_mut().push(String::from_utf8_lossy(line).into()));
-        server.on_secure_connection(|sock| sock.end());
-        let port = server.listen(0, "127.0.0.1").unwrap().port();
+        let (server, port, server_lines) = keylog_server(&ev, version);
         let sock = connect(&ev, client_options(port)).unwrap();
         let client = Lines::default();
         let l = client.clone();
@@ -149,12 +155,8 @@ if (mode === 'server') {
 
         // our server, Node's client
         let ev = EventLoop::new().unwrap();
-        let server = create_server(&ev, server_options(version)).unwrap();
-        let ours = Lines::default();
-        let l = ours.clone();
-        server.on_keylog(move |_, line| l.borrow_mut().push(String::from_utf8_lossy(line).into()));
-        server.on_secure_connection(|sock| sock.end());
-        let port = server.listen(0, "127.0.0.1").unwrap().port().to_string();
+        let (server, port, ours) = keylog_server(&ev, version);
+        let port = port.to_string();
         let ca = fixture("ca/root-cert.pem").display().to_string();
         let node = std::thread::spawn(move || {
             let mut node = Proc::node(script, &["client", &port, &ca, "-", "-"]);

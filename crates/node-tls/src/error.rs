@@ -60,6 +60,14 @@ impl Error {
         Self::stream("ECONNRESET", "socket hang up")
     }
 
+    /// `renegotiate()` after `disableRenegotiation()`: Node's code and message.
+    pub(crate) fn renegotiation_disabled() -> Self {
+        Self::stream(
+            "ERR_TLS_RENEGOTIATION_DISABLED",
+            "TLS session renegotiation disabled for this socket",
+        )
+    }
+
     /// `write()` once the TLS session failed after the handshake: Node's write gets
     /// `EPROTO` from its TLS layer.
     pub(crate) fn write_eproto() -> Self {

@@ -38,6 +38,8 @@ pub(crate) enum Emit {
     ServerError(usize, Error),
     /// A client's TCP (or Unix) connection is up.
     Connect(usize),
+    /// A `renegotiate()` is done (or failed): its callback, oldest first.
+    Renegotiated(usize, Option<Error>),
     /// A key-log line of a socket (for its handlers, then its server's).
     KeyLog(usize, Vec<u8>),
     /// The handshake is done and accepted (either side), after
@@ -458,6 +460,18 @@ impl EventLoop {
                 Emit::ServerError(sid, err) => {
                     let server = Server::from_parts(weak, sid);
                     self.call_server(sid, |h| &mut h.error, |f| f(&server, &err));
+                }
+                Emit::Renegotiated(id, err) => {
+                    let callback = {
+                        let mut state = self.shared.state.borrow_mut();
+                        state
+                            .sockets
+                            .get_mut(&id)
+                            .and_then(|s| s.handlers.renegotiated.pop_front())
+                    };
+                    if let Some(callback) = callback {
+                        callback(&TlsSocket::from_parts(weak, id), err.as_ref());
+                    }
                 }
                 Emit::KeyLog(id, line) => {
                     let sock = TlsSocket::from_parts(weak, id);

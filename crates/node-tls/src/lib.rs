@@ -58,7 +58,7 @@ pub use resolve::Lookup;
 pub use server::{Server, ServerAddress};
 pub use sessions::{ResumeReply, SessionDone};
 pub use sni::SniReply;
-pub use socket::{TlsSocket, HIGH_WATER_MARK};
+pub use socket::{RenegotiateOptions, TlsSocket, HIGH_WATER_MARK};
 /// The sans-IO engine under the loop: [`Error::tls`] returns its `tls_core::Error`.
 pub use tls_core;
 pub use tls_core::{Cipher, Destination};

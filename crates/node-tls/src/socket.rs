@@ -17,6 +17,7 @@ type ErrorHandler = dyn FnMut(&TlsSocket, &Error);
 type CloseHandler = dyn FnMut(&TlsSocket, bool);
 type OcspResponseHandler = dyn FnMut(&TlsSocket, Option<&[u8]>);
 pub(crate) type KeyLogHandler = dyn FnMut(&TlsSocket, &[u8]);
+type RenegotiateCallback = dyn FnOnce(&TlsSocket, Option<&Error>);
 
 /// A socket's event handlers, by Node event name.
 #[derive(Default)]
@@ -34,6 +35,17 @@ pub(crate) struct Handlers {
     pub(crate) timeout: Vec<Box<Handler>>,
     pub(crate) ocsp_response: Vec<Box<OcspResponseHandler>>,
     pub(crate) key_log: Vec<Box<KeyLogHandler>>,
+    /// `renegotiate()` callbacks, in call order (each answered by one `Renegotiated`).
+    pub(crate) renegotiated: VecDeque<Box<RenegotiateCallback>>,
+}
+
+/// The options of `renegotiate(options, callback)`: `None` keeps the socket's.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RenegotiateOptions {
+    /// `rejectUnauthorized`.
+    pub reject_unauthorized: Option<bool>,
+    /// `requestCert`.
+    pub request_cert: Option<bool>,
 }
 
 /// What the loop knows of one connection.
@@ -102,6 +114,8 @@ pub(crate) struct SocketState {
     /// A TLS error after the handshake: raised, and the socket kept until the peer's
     /// end of stream, as Node does.
     pub(crate) tls_failed: bool,
+    /// `disableRenegotiation()` was called.
+    pub(crate) renegotiation_disabled: bool,
     /// Application data was written and is not all handed to the kernel yet: a write
     /// failure then is the application's error (Node's write callback).
     pub(crate) app_unsent: bool,
@@ -180,6 +194,7 @@ impl SocketState {
             ocsp_request: false,
             app_unsent: false,
             tls_failed: false,
+            renegotiation_disabled: false,
         }
     }
 
@@ -771,6 +786,66 @@ impl TlsSocket {
     /// `bytesRead`: encrypted bytes received.
     pub fn bytes_read(&self) -> u64 {
         self.get(0, |s| s.bytes_read)
+    }
+
+    /// `renegotiate(options, callback)`, mapped onto TLS 1.3: a KeyUpdate that asks the
+    /// peer for its own too (new traffic keys, the same session and authentication);
+    /// `callback(sock, None)` follows once it is queued, and the peer's KeyUpdate comes
+    /// before its next data (RFC 8446 4.6.3). Returns `true` then. Node 20 (OpenSSL)
+    /// refuses `renegotiate()` on TLS 1.3 instead (`ERR_SSL_WRONG_SSL_VERSION`).
+    ///
+    /// Returns `false`, sends nothing, and calls `callback` with the error when it
+    /// cannot be done: on TLS 1.2 (rustls has no renegotiation; Node renegotiates) and
+    /// before the handshake is done (`ERR_TLS_RENEGOTIATE`), after
+    /// [`TlsSocket::disable_renegotiation`] (`ERR_TLS_RENEGOTIATION_DISABLED`), or when
+    /// `options` would change how the peer is checked (`requestCert`,
+    /// `rejectUnauthorized`: a key update keeps the session's authentication;
+    /// `ERR_INVALID_ARG_VALUE` naming the option). Nothing is called for a closed socket.
+    pub fn renegotiate(
+        &self,
+        options: RenegotiateOptions,
+        callback: impl FnOnce(&TlsSocket, Option<&Error>) + 'static,
+    ) -> bool {
+        self.with(false, |state, id| {
+            let s = state.sockets.get_mut(&id).expect("checked by with");
+            if s.closed || s.destroyed {
+                return false;
+            }
+            let (request_cert, reject) = s.tls.peer_checks();
+            let changed = [
+                ("requestCert", options.request_cert, request_cert),
+                ("rejectUnauthorized", options.reject_unauthorized, reject),
+            ]
+            .into_iter()
+            .find(|(_, asked, now)| asked.is_some_and(|a| a != *now));
+            let result = if let Some((name, _, _)) = changed {
+                let why = "cannot change on renegotiate(): a TLS 1.3 key update keeps the \
+                           session's authentication (TLS 1.2 renegotiation is not supported)";
+                Err(context::ContextError::new(name, why)
+                    .with_code("ERR_INVALID_ARG_VALUE")
+                    .into())
+            } else if s.renegotiation_disabled {
+                Err(Error::renegotiation_disabled())
+            } else {
+                s.tls.update_keys().map_err(Error::from)
+            };
+            s.handlers.renegotiated.push_back(Box::new(callback));
+            let ok = result.is_ok();
+            state.queue.push_back(Emit::Renegotiated(id, result.err()));
+            state.mark_dirty(id);
+            ok
+        })
+    }
+
+    /// `disableRenegotiation()` (modern Node): `renegotiate()` fails from now on
+    /// (`ERR_TLS_RENEGOTIATION_DISABLED`). A peer's renegotiation is always refused.
+    pub fn disable_renegotiation(&self) -> &Self {
+        self.with((), |state, id| {
+            if let Some(s) = state.sockets.get_mut(&id) {
+                s.renegotiation_disabled = true;
+            }
+        });
+        self
     }
 
     /// `setMaxSendFragment(size)`: no record sent from now on carries more than `size`

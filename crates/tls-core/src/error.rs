@@ -28,6 +28,9 @@ pub enum Error {
     },
     /// The handshake did not finish within `handshakeTimeout`.
     HandshakeTimeout,
+    /// `renegotiate()` cannot be done here (Node's `ERR_TLS_RENEGOTIATE`); the text
+    /// says why (TLS 1.2 has no renegotiation in rustls; no session yet).
+    Renegotiate(&'static str),
     /// Server side: the client's certificate is not trusted and `rejectUnauthorized` is
     /// set. Node reports it as `ECONNRESET` "socket hang up"; the reason is `source()`.
     ClientRejected(VerifyCode),
@@ -139,6 +142,7 @@ impl Error {
             Self::AltName(_) => "ERR_TLS_CERT_ALTNAME_INVALID".to_string(),
             Self::Identity { code, .. } => code.clone(),
             Self::HandshakeTimeout => "ERR_TLS_HANDSHAKE_TIMEOUT".to_string(),
+            Self::Renegotiate(_) => "ERR_TLS_RENEGOTIATE".to_string(),
             Self::EofDuringHandshake { .. } | Self::ClientRejected(_) => "ECONNRESET".to_string(),
             Self::Refused { code, .. } => code.clone(),
             Self::CipherOperationFailed => "ERR_SSL_CIPHER_OPERATION_FAILED".to_string(),
@@ -330,6 +334,9 @@ impl fmt::Display for Error {
             ),
             Self::Identity { message, .. } => f.write_str(message),
             Self::HandshakeTimeout => f.write_str("TLS handshake timeout"),
+            Self::Renegotiate(why) => {
+                write!(f, "Attempt to renegotiate TLS session failed: {why}")
+            }
             Self::Refused { message, .. } => f.write_str(message),
             Self::CipherOperationFailed => {
                 f.write_str("error:1C800066:Provider routines::cipher operation failed")

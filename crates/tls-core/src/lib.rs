@@ -1139,6 +1139,24 @@ impl Connection {
         }
     }
 
+    /// Node's `renegotiate()`, mapped onto what TLS 1.3 has: a KeyUpdate that asks the
+    /// peer to update its keys too (rustls's `refresh_traffic_keys`); new keys, the same
+    /// session and the same authentication. On TLS 1.2 (rustls has no renegotiation)
+    /// and before the handshake is done it is an error, and nothing is sent.
+    pub fn update_keys(&mut self) -> Result<(), Error> {
+        if self.state != State::Open || self.ended {
+            return Err(Error::Renegotiate("the TLS session is not established"));
+        }
+        if !self.protocol_is_tls13() {
+            return Err(Error::Renegotiate(
+                "TLS 1.2 renegotiation is not supported (rustls has none); on TLS 1.3 \
+                 renegotiate() updates the keys",
+            ));
+        }
+        let tls = self.tls.as_mut().expect("open connections have one");
+        tls.refresh_traffic_keys().map_err(Error::tls)
+    }
+
     /// Node's `setMaxSendFragment(size)`: from now on no record we send carries more
     /// than `size` bytes of plaintext (the handshake's own messages aside). Returns
     /// `false`, changing nothing, outside OpenSSL's bounds,
@@ -1324,6 +1342,15 @@ impl Connection {
     /// Whether this is the server end.
     pub fn is_server(&self) -> bool {
         matches!(self.side, Side::Server(_))
+    }
+
+    /// How this connection judges its peer: (`requestCert`, `rejectUnauthorized`). A
+    /// client always checks the server's certificate (`requestCert` true).
+    pub fn peer_checks(&self) -> (bool, bool) {
+        match &self.side {
+            Side::Client(options) => (true, options.reject_unauthorized),
+            Side::Server(options) => (options.request_cert, options.reject_unauthorized),
+        }
     }
 
     // ----- internals -----

@@ -1257,3 +1257,55 @@ fn max_send_fragment_bounds_every_record() {
         assert_eq!(send(&mut pair, 5000), [5000 + overhead]);
     }
 }
+
+/// `renegotiate()` on TLS 1.3 is a KeyUpdate asking for the peer's: ours goes out, the
+/// peer's comes before its next data, and data flows both ways under the new keys.
+/// On TLS 1.2, and before the handshake, it is `ERR_TLS_RENEGOTIATE` and nothing is sent.
+#[test]
+fn update_keys_is_a_key_update_on_tls13_and_an_error_on_tls12() {
+    let early = client_to("localhost", &spec_client()).update_keys();
+    assert_eq!(early.unwrap_err().code(), "ERR_TLS_RENEGOTIATE");
+    for max in ["TLSv1.3", "TLSv1.2"] {
+        let server_ctx = ctx(spec_server_options().max_version(max));
+        let mut pair = Pair::new(
+            client_to("localhost", &spec_client()),
+            server(&server_ctx, false, false),
+        );
+        pair.drive();
+        let result = pair.client.update_keys();
+        let mut wire = Vec::new();
+        pair.client.poll_transmit(&mut wire);
+        if max == "TLSv1.2" {
+            let err = result.unwrap_err();
+            assert_eq!(err.code(), "ERR_TLS_RENEGOTIATE");
+            assert!(err
+                .to_string()
+                .contains("TLS 1.2 renegotiation is not supported"));
+            assert!(wire.is_empty());
+            continue;
+        }
+        result.unwrap();
+        // one record: the KeyUpdate (handshake type 24 inside), sealed as application data
+        assert_eq!(app_data_record_lengths(&wire).len(), 1);
+        pair.server.feed(&wire);
+        let mut answer = Vec::new();
+        pair.server.poll_transmit(&mut answer);
+        // RFC 8446 4.6.3: the peer's own KeyUpdate comes before its next data (rustls
+        // sends it then, not at once)
+        assert!(answer.is_empty());
+        pair.server.write(b"both ways");
+        pair.server.poll_transmit(&mut answer);
+        assert_eq!(
+            app_data_record_lengths(&answer).len(),
+            2,
+            "KeyUpdate, then the data"
+        );
+        pair.client_events.clear();
+        pair.server_events.clear();
+        pair.client.feed(&answer);
+        pair.client.write(b"after");
+        pair.drive();
+        assert_eq!(names(&pair.server_events), ["data:after"]);
+        assert_eq!(names(&pair.client_events), ["data:both ways"]);
+    }
+}

@@ -175,6 +175,7 @@ pub fn create_secure_context(
             notes,
             parts,
             servers: OnceLock::new(),
+            ticketer: OnceLock::new(),
         }),
     })
 }
@@ -228,16 +229,25 @@ impl Parts {
         Ok(config)
     }
 
-    fn server_configs(&self) -> Result<ServerConfigs, String> {
+    /// The ticket keys (when tickets are on), made once per context.
+    fn ticketer(&self) -> Result<Option<Arc<tickets::Ticketer>>, String> {
+        let Some(t) = &self.tickets else {
+            return Ok(None);
+        };
+        let ticketer =
+            tickets::Ticketer::new(t.keys.as_deref(), t.lifetime, t.id_context.as_bytes())
+                .ok_or("cannot derive session ticket keys")?;
+        Ok(Some(Arc::new(ticketer)))
+    }
+
+    fn server_configs(
+        &self,
+        ticketer: Option<Arc<tickets::Ticketer>>,
+    ) -> Result<ServerConfigs, String> {
         let cache: Arc<dyn rustls::server::StoresServerSessions> =
             Arc::new(sessions::ServerStore::new(1024));
-        let ticketer: Option<Arc<dyn rustls::server::ProducesTickets>> = match &self.tickets {
-            None => None,
-            Some(t) => Some(Arc::new(
-                tickets::Ticketer::new(t.keys.as_deref(), t.lifetime, t.id_context.as_bytes())
-                    .ok_or("cannot derive session ticket keys")?,
-            )),
-        };
+        let ticketer: Option<Arc<dyn rustls::server::ProducesTickets>> =
+            ticketer.map(|t| t as Arc<dyn rustls::server::ProducesTickets>);
         let build = |auth| {
             let mut config = self.server_config(auth).map_err(|e| e.to_string())?;
             config.session_storage = cache.clone();
@@ -297,6 +307,8 @@ struct Inner {
     notes: Vec<String>,
     parts: Parts,
     servers: OnceLock<Result<ServerConfigs, String>>,
+    /// The ticket keys, shared by the server configs (`getTicketKeys`/`setTicketKeys`).
+    ticketer: OnceLock<Result<Option<Arc<tickets::Ticketer>>, String>>,
 }
 
 impl SecureContext {
@@ -443,14 +455,52 @@ impl SecureContext {
             ClientAuth::Request => 1,
             ClientAuth::Require => 2,
         };
-        match self
-            .inner
-            .servers
-            .get_or_init(|| self.inner.parts.server_configs())
-        {
+        match self.inner.servers.get_or_init(|| {
+            let ticketer = self.ticketer_made()?;
+            self.inner.parts.server_configs(ticketer)
+        }) {
             Ok(configs) => Ok(configs[slot].clone()),
             Err(reason) => Err(ContextError::new("ticketKeys", reason.clone())),
         }
+    }
+
+    fn ticketer_made(&self) -> Result<Option<Arc<tickets::Ticketer>>, String> {
+        self.inner
+            .ticketer
+            .get_or_init(|| self.inner.parts.ticketer())
+            .clone()
+    }
+
+    fn ticketer(&self) -> Result<Option<Arc<tickets::Ticketer>>, ContextError> {
+        self.ticketer_made()
+            .map_err(|reason| ContextError::new("ticketKeys", reason))
+    }
+
+    /// `server.getTicketKeys()`: the 48 bytes that seal this context's session tickets
+    /// (given as `ticketKeys`, or random); `None` when tickets are off
+    /// (`SSL_OP_NO_TICKET`).
+    pub fn ticket_keys(&self) -> Option<[u8; 48]> {
+        self.ticketer().ok().flatten().map(|t| t.material())
+    }
+
+    /// `server.setTicketKeys(keys)`: from now on tickets are sealed and opened with
+    /// these 48 bytes, on every server of this context; tickets issued under the old
+    /// ones no longer resume (a full handshake follows). Errors: not 48 bytes, or
+    /// tickets are off.
+    pub fn set_ticket_keys(&self, keys: &[u8]) -> Result<(), ContextError> {
+        let material: [u8; 48] = keys.try_into().map_err(|_| {
+            ContextError::new("ticketKeys", "Session ticket keys must be a 48-byte buffer")
+                .with_code("ERR_INVALID_ARG_VALUE")
+        })?;
+        let Some(ticketer) = self.ticketer()? else {
+            return Err(ContextError::new(
+                "ticketKeys",
+                "session tickets are off for this context (SSL_OP_NO_TICKET)",
+            ));
+        };
+        ticketer
+            .set_material(material)
+            .ok_or_else(|| ContextError::new("ticketKeys", "cannot derive session ticket keys"))
     }
 
     /// Judges a peer's certificate chain (leaf first) against this context's `ca` (or the

@@ -18,12 +18,42 @@ pub(crate) const DEFAULT_SESSION_TIMEOUT: u32 = 300;
 
 const NAME_LEN: usize = 16;
 
-/// A ticket key set (Node's `ticketKeys`).
+/// A ticket key set (Node's `ticketKeys`), replaceable while servers use it
+/// (`setTicketKeys`): tickets sealed under the old keys then fail to open, and those
+/// clients get a full handshake.
 pub(crate) struct Ticketer {
-    name: [u8; NAME_LEN],
-    key: LessSafeKey,
+    keys: std::sync::RwLock<Keys>,
+    id_context: Vec<u8>,
     lifetime: u32,
     rng: SystemRandom,
+}
+
+/// The 48 bytes and what is derived from them.
+struct Keys {
+    material: [u8; 48],
+    name: [u8; NAME_LEN],
+    key: LessSafeKey,
+}
+
+impl Keys {
+    /// `id_context` (`sessionIdContext`) is bound into the key: as in OpenSSL, a session
+    /// only resumes in a context with the same one.
+    fn derive(material: [u8; 48], id_context: &[u8]) -> Option<Self> {
+        let mut name = [0u8; NAME_LEN];
+        name.copy_from_slice(&material[..NAME_LEN]);
+        let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, &name).extract(&material[NAME_LEN..]);
+        let mut raw = [0u8; 32];
+        prk.expand(&[b"node-tls ticket key", id_context], &AES_256_GCM)
+            .ok()?
+            .fill(&mut raw)
+            .ok()?;
+        let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &raw).ok()?);
+        Some(Self {
+            material,
+            name,
+            key,
+        })
+    }
 }
 
 impl std::fmt::Debug for Ticketer {
@@ -46,21 +76,28 @@ impl Ticketer {
             Some(keys) => material.copy_from_slice(keys.get(..48)?),
             None => rng.fill(&mut material).ok()?,
         }
-        let mut name = [0u8; NAME_LEN];
-        name.copy_from_slice(&material[..NAME_LEN]);
-        let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, &name).extract(&material[NAME_LEN..]);
-        let mut raw = [0u8; 32];
-        prk.expand(&[b"node-tls ticket key", id_context], &AES_256_GCM)
-            .ok()?
-            .fill(&mut raw)
-            .ok()?;
-        let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &raw).ok()?);
         Some(Self {
-            name,
-            key,
+            keys: std::sync::RwLock::new(Keys::derive(material, id_context)?),
+            id_context: id_context.to_vec(),
             lifetime,
             rng,
         })
+    }
+
+    fn keys(&self) -> std::sync::RwLockReadGuard<'_, Keys> {
+        self.keys.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// `getTicketKeys()`: the 48 bytes in use.
+    pub(crate) fn material(&self) -> [u8; 48] {
+        self.keys().material
+    }
+
+    /// `setTicketKeys(keys)`: from now on tickets are sealed and opened with these.
+    pub(crate) fn set_material(&self, material: [u8; 48]) -> Option<()> {
+        let keys = Keys::derive(material, &self.id_context)?;
+        *self.keys.write().unwrap_or_else(|p| p.into_inner()) = keys;
+        Some(())
     }
 
     /// The connection's clock (see [`crate::reports`]).
@@ -84,15 +121,16 @@ impl ProducesTickets for Ticketer {
         let mut sealed = Vec::with_capacity(8 + plain.len() + 16);
         sealed.extend_from_slice(&Self::now().to_be_bytes());
         sealed.extend_from_slice(plain);
-        self.key
+        let keys = self.keys();
+        keys.key
             .seal_in_place_append_tag(
                 Nonce::assume_unique_for_key(nonce),
-                Aad::from(self.name),
+                Aad::from(keys.name),
                 &mut sealed,
             )
             .ok()?;
         let mut ticket = Vec::with_capacity(NAME_LEN + NONCE_LEN + sealed.len());
-        ticket.extend_from_slice(&self.name);
+        ticket.extend_from_slice(&keys.name);
         ticket.extend_from_slice(&nonce);
         ticket.extend_from_slice(&sealed);
         Some(ticket)
@@ -100,15 +138,16 @@ impl ProducesTickets for Ticketer {
 
     fn decrypt(&self, ticket: &[u8]) -> Option<Vec<u8>> {
         let (name, rest) = ticket.split_at_checked(NAME_LEN)?;
-        if name != self.name {
+        let keys = self.keys();
+        if name != keys.name {
             return None;
         }
         let (nonce, sealed) = rest.split_at_checked(NONCE_LEN)?;
         let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
         let mut sealed = sealed.to_vec();
-        let plain = self
+        let plain = keys
             .key
-            .open_in_place(nonce, Aad::from(self.name), &mut sealed)
+            .open_in_place(nonce, Aad::from(keys.name), &mut sealed)
             .ok()?;
         let (issued, state) = plain.split_at_checked(8)?;
         let issued = u64::from_be_bytes(issued.try_into().ok()?);
@@ -134,6 +173,13 @@ mod tests {
         assert!(random.decrypt(&ticket).is_none());
         let other_context = Ticketer::new(Some(&keys), 300, b"another app").unwrap();
         assert!(other_context.decrypt(&ticket).is_none());
+        // setTicketKeys: new tickets under the new keys only; back again, old ones open
+        assert_eq!(a.material(), keys);
+        a.set_material([8u8; 48]).unwrap();
+        assert!(a.decrypt(&ticket).is_none());
+        assert!(other.decrypt(&a.encrypt(b"s").unwrap()).is_some());
+        a.set_material(keys).unwrap();
+        assert_eq!(a.decrypt(&ticket).unwrap(), b"session state");
     }
 
     #[test]
@@ -155,14 +201,15 @@ mod tests {
         old.extend_from_slice(&0u64.to_be_bytes());
         old.extend_from_slice(b"x");
         let nonce = [0u8; NONCE_LEN];
-        t.key
+        let keys = t.keys();
+        keys.key
             .seal_in_place_append_tag(
                 Nonce::assume_unique_for_key(nonce),
-                Aad::from(t.name),
+                Aad::from(keys.name),
                 &mut old,
             )
             .unwrap();
-        let mut ticket = t.name.to_vec();
+        let mut ticket = keys.name.to_vec();
         ticket.extend_from_slice(&nonce);
         ticket.extend_from_slice(&old);
         assert!(t.decrypt(&ticket).is_none());

@@ -480,6 +480,15 @@ impl ConnectOptions {
         self
     }
 
+    /// `session: sock.getSession()`: offer the session those bytes
+    /// ([`TlsSocket::get_session`]) name. They resume only in this process and with the
+    /// `secure_context` of the connection that made them; bytes from elsewhere (another
+    /// process, another context, or not ours at all) give a full handshake and no error.
+    pub fn session(mut self, bytes: impl AsRef<[u8]>) -> Self {
+        self.session_of = Destination::from_session(bytes.as_ref());
+        self
+    }
+
     /// `session`: offer the session of an earlier connection (made with the same
     /// `secure_context`) to this server, as Node's `session: sock.getSession()`.
     /// Without it a connection resumes only sessions of its own host, port and

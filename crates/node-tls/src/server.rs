@@ -234,6 +234,26 @@ impl Server {
         self
     }
 
+    /// `server.getTicketKeys()`: the 48 bytes sealing this server's session tickets
+    /// (`ticketKeys`, or random ones); `None` when tickets are off or the server is gone.
+    pub fn get_ticket_keys(&self) -> Option<[u8; 48]> {
+        self.with(None, |state, id| state.servers[&id].context.ticket_keys())
+    }
+
+    /// `server.setTicketKeys(keys)`: 48 bytes that seal and open tickets from now on
+    /// (for every server of this context); tickets issued before no longer resume.
+    /// Not 48 bytes: `ERR_INVALID_ARG_VALUE` naming `ticketKeys`.
+    pub fn set_ticket_keys(&self, keys: &[u8]) -> Result<(), Error> {
+        let context = self.with(None, |state, id| Some(state.servers[&id].context.clone()));
+        let context = context.ok_or_else(|| {
+            Error::from(context::ContextError::new(
+                "ticketKeys",
+                "the server is gone",
+            ))
+        })?;
+        Ok(context.set_ticket_keys(keys)?)
+    }
+
     /// `'close'`: after `close()`, once the last connection is gone.
     pub fn on_close(&self, f: impl FnMut(&Server) + 'static) -> &Self {
         self.handlers(|h| h.close.push(Box::new(f)))

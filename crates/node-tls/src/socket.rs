@@ -788,6 +788,28 @@ impl TlsSocket {
         self.get(0, |s| s.bytes_read)
     }
 
+    /// Client side, `getSession()`: bytes that `ConnectOptions::session` takes back to
+    /// offer this connection's session (its destination's newest) to a server. Opaque,
+    /// and good only in this process with the same `secure_context` (rustls 0.23 has no
+    /// public encoding of client sessions): elsewhere they give a full handshake, no
+    /// error. `None` before the handshake is done, and on a server's socket.
+    pub fn get_session(&self) -> Option<Vec<u8>> {
+        self.get(None, |s| {
+            let secure = s.tls.is_secure() && !s.tls.is_server();
+            secure
+                .then(|| s.tls.destination())
+                .flatten()
+                .map(|d| d.to_session())
+        })
+    }
+
+    /// Client side, `getTLSTicket()`: the ticket a TLS 1.2 server sent in this
+    /// handshake. `None` on TLS 1.3 (its tickets arrive encrypted and rustls keeps them
+    /// to itself) and when the server sent none.
+    pub fn get_tls_ticket(&self) -> Option<Vec<u8>> {
+        self.get(None, |s| s.tls.tls12_ticket().map(<[u8]>::to_vec))
+    }
+
     /// `renegotiate(options, callback)`, mapped onto TLS 1.3: a KeyUpdate that asks the
     /// peer for its own too (new traffic keys, the same session and authentication);
     /// `callback(sock, None)` follows once it is queued, and the peer's KeyUpdate comes

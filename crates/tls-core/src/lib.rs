@@ -147,6 +147,76 @@ pub struct Destination {
     pub servername: Option<String>,
 }
 
+/// The first bytes of [`Destination::to_session`]'s encoding.
+const SESSION_MAGIC: &[u8; 8] = b"ntls-ses";
+
+/// This process's mark in the session bytes it hands out: bytes from another process
+/// (or a forged or corrupted copy) name no session here.
+fn process_mark() -> &'static [u8; 16] {
+    static MARK: std::sync::OnceLock<[u8; 16]> = std::sync::OnceLock::new();
+    MARK.get_or_init(|| {
+        let mut mark = [0u8; 16];
+        // A failed fill leaves zeros: bytes then still only work in this process, whose
+        // contexts hold the sessions; the mark is for telling other processes' apart.
+        let _ = rustls::crypto::ring::default_provider()
+            .secure_random
+            .fill(&mut mark);
+        mark
+    })
+}
+
+impl Destination {
+    /// Node's `getSession()` bytes for this destination: opaque, and good only in this
+    /// process, with the `SecureContext` that holds the sessions (rustls 0.23 has no
+    /// public encoding of client sessions). [`Destination::from_session`] reads them back.
+    pub fn to_session(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64);
+        out.extend_from_slice(SESSION_MAGIC);
+        out.extend_from_slice(process_mark());
+        out.extend_from_slice(&self.port.to_be_bytes());
+        for text in [Some(&self.host), self.servername.as_ref()] {
+            match text {
+                Some(text) => {
+                    out.push(1);
+                    out.extend_from_slice(&(text.len() as u32).to_be_bytes());
+                    out.extend_from_slice(text.as_bytes());
+                }
+                None => out.push(0),
+            }
+        }
+        out
+    }
+
+    /// The destination `bytes` ([`Destination::to_session`]) name, when they were made
+    /// by this process; `None` for anything else (then: a full handshake, no error).
+    pub fn from_session(bytes: &[u8]) -> Option<Self> {
+        let rest = bytes.strip_prefix(SESSION_MAGIC)?;
+        let rest = rest.strip_prefix(process_mark().as_slice())?;
+        let (port, mut rest) = rest.split_at_checked(2)?;
+        let port = u16::from_be_bytes(port.try_into().ok()?);
+        let mut texts = [None, None];
+        for text in &mut texts {
+            let (&present, after) = rest.split_first()?;
+            rest = after;
+            if present == 1 {
+                let (len, after) = rest.split_at_checked(4)?;
+                let len = u32::from_be_bytes(len.try_into().ok()?) as usize;
+                let (value, after) = after.split_at_checked(len)?;
+                *text = Some(String::from_utf8(value.to_vec()).ok()?);
+                rest = after;
+            } else if present != 0 {
+                return None;
+            }
+        }
+        let [host, servername] = texts;
+        rest.is_empty().then_some(Self {
+            host: host?,
+            port,
+            servername,
+        })
+    }
+}
+
 impl ClientOptions {
     /// Options for connecting to `host`, with Node's defaults.
     pub fn new(host: impl Into<String>) -> Self {
@@ -370,6 +440,58 @@ pub struct Connection {
     /// Key-log lines are wanted ([`Connection::watch_key_log`]) / being kept for us.
     key_log_wanted: bool,
     key_log_watching: bool,
+    /// Client side, during the handshake: the server's records until its
+    /// ChangeCipherSpec, read for a TLS 1.2 NewSessionTicket (sent in the clear).
+    ticket_scan: Option<Vec<u8>>,
+    /// Client side: the TLS 1.2 ticket the server sent (`getTLSTicket()`).
+    tls12_ticket: Option<Vec<u8>>,
+}
+
+/// How much of a server's first flight is kept looking for its ticket.
+const TICKET_SCAN_MAX: usize = 64 * 1024;
+
+/// The ticket of a TLS 1.2 NewSessionTicket among `records` (the server's plaintext
+/// records, from the start); `Err(())` while more records are needed, `Ok(None)` when
+/// the clear part ended (ChangeCipherSpec) without one.
+fn scan_for_ticket(records: &[u8]) -> Result<Option<Vec<u8>>, ()> {
+    let mut handshake = Vec::new();
+    let mut rest = records;
+    let ended = loop {
+        let Some(header) = rest.get(..5) else {
+            break false;
+        };
+        let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
+        let Some(body) = rest.get(5..5 + len) else {
+            break false;
+        };
+        match header[0] {
+            22 => handshake.extend_from_slice(body),
+            20 => break true,
+            _ => return Ok(None),
+        }
+        rest = &rest[5 + len..];
+    };
+    let mut messages = handshake.as_slice();
+    while let Some(head) = messages.get(..4) {
+        let len = usize::from(head[1]) << 16 | usize::from(head[2]) << 8 | usize::from(head[3]);
+        let Some(body) = messages.get(4..4 + len) else {
+            break;
+        };
+        if head[0] == 4 {
+            // NewSessionTicket: lifetime_hint (4), then the ticket, 16-bit length
+            let Some(&[hi, lo]) = body.get(4..6) else {
+                return Ok(None);
+            };
+            let ticket_len = usize::from(u16::from_be_bytes([hi, lo]));
+            return Ok(body.get(6..6 + ticket_len).map(<[u8]>::to_vec));
+        }
+        messages = &messages[4 + len..];
+    }
+    if ended {
+        Ok(None)
+    } else {
+        Err(())
+    }
 }
 
 impl Drop for Connection {
@@ -456,6 +578,7 @@ impl Connection {
             }
         }
         conn.client_random = hello_random(&conn.pending_out);
+        conn.ticket_scan = Some(Vec::new());
         Ok(conn)
     }
 
@@ -519,6 +642,8 @@ impl Connection {
             client_random: None,
             key_log_wanted: false,
             key_log_watching: false,
+            ticket_scan: None,
+            tls12_ticket: None,
         };
         // Node buffers every write made before the handshake ends.
         if let Some(tls) = &mut conn.tls {
@@ -668,6 +793,18 @@ impl Connection {
         }
         if self.tls.is_none() {
             return;
+        }
+        if let Some(scan) = self.ticket_scan.as_mut() {
+            let room = TICKET_SCAN_MAX.saturating_sub(scan.len());
+            scan.extend_from_slice(&data[..data.len().min(room)]);
+            match scan_for_ticket(scan) {
+                Err(()) if scan.len() < TICKET_SCAN_MAX => {}
+                Err(()) => self.ticket_scan = None,
+                Ok(ticket) => {
+                    self.tls12_ticket = ticket;
+                    self.ticket_scan = None;
+                }
+            }
         }
         while !data.is_empty() && self.state != State::Closed {
             let Some(tls) = self.tls.as_mut() else {
@@ -1332,6 +1469,13 @@ impl Connection {
             })),
             Side::Server(_) => None,
         }
+    }
+
+    /// Client side, `getTLSTicket()`: the ticket a TLS 1.2 server sent in this
+    /// handshake (read off the wire: its NewSessionTicket goes in the clear). `None` for
+    /// TLS 1.3, whose tickets come encrypted and which rustls keeps to itself.
+    pub fn tls12_ticket(&self) -> Option<&[u8]> {
+        self.tls12_ticket.as_deref()
     }
 
     /// `isSessionReused()`.

@@ -776,10 +776,14 @@ impl EventLoop {
 
     /// Takes the handlers of one event out of the state (`slot` finds them), calls
     /// them with no borrow held, and puts them back, with any added meanwhile after them.
+    /// Calls the handlers in `slot`, then puts them back before any added meanwhile,
+    /// unless `replaced` says the whole set was replaced meanwhile (a STARTTLS upgrade
+    /// drops the plain socket's handlers, from inside one of them).
     fn call_handlers<H: ?Sized>(
         &self,
         slot: impl Fn(&mut State) -> Option<&mut Vec<Box<H>>>,
         mut call: impl FnMut(&mut Box<H>),
+        replaced: impl Fn(&State) -> bool,
     ) {
         let Some(mut taken) = slot(&mut self.shared.state.borrow_mut()).map(std::mem::take) else {
             return;
@@ -787,7 +791,11 @@ impl EventLoop {
         for h in taken.iter_mut() {
             call(h);
         }
-        if let Some(current) = slot(&mut self.shared.state.borrow_mut()) {
+        let mut state = self.shared.state.borrow_mut();
+        if replaced(&state) {
+            return;
+        }
+        if let Some(current) = slot(&mut state) {
             let added = std::mem::replace(current, taken);
             current.extend(added);
         }
@@ -799,9 +807,12 @@ impl EventLoop {
         pick: fn(&mut crate::socket::Handlers) -> &mut Vec<Box<H>>,
         call: impl FnMut(&mut Box<H>),
     ) {
+        let generation = |state: &State| state.sockets.get(&id).map(|s| s.handlers.generation);
+        let before = generation(&self.shared.state.borrow());
         self.call_handlers(
             |state| state.sockets.get_mut(&id).map(|s| pick(&mut s.handlers)),
             call,
+            |state| generation(state) != before,
         );
     }
 
@@ -814,6 +825,7 @@ impl EventLoop {
         self.call_handlers(
             |state| state.servers.get_mut(&sid).map(|s| pick(&mut s.handlers)),
             call,
+            |_| false,
         );
     }
 }

@@ -33,6 +33,7 @@ mod error;
 mod event_loop;
 mod events;
 pub mod guide;
+pub mod net;
 mod ocsp;
 mod resolve;
 mod server;
@@ -298,6 +299,31 @@ impl ServerOptions {
         self.alpn_protocols(list)
     }
 
+    /// The context and connection options of a socket that starts TLS on its own
+    /// ([`TlsSocket::wrap_server`]): a certificate is needed, SNI contexts cannot be.
+    pub(crate) fn for_wrapped_socket(
+        self,
+    ) -> Result<(SecureContext, tls_core::ServerOptions), Error> {
+        if self.sni_callback.is_some() || !self.contexts.is_empty() {
+            let option = if self.sni_callback.is_some() {
+                "SNICallback"
+            } else {
+                "addContext"
+            };
+            let why = "SNI contexts need a tls.Server: give the socket its certificate";
+            return Err(ContextError::new(option, why).into());
+        }
+        let context = make_context(self.secure_context, &self.context)?;
+        if !context.has_credentials() {
+            let why = "a server side needs a certificate: `key` and `cert`, `pfx`, or a \
+                       `secureContext` holding them";
+            return Err(ContextError::new("cert", why)
+                .with_code("ERR_MISSING_OPTION")
+                .into());
+        }
+        Ok((context, self.tls))
+    }
+
     /// `handshakeTimeout`: abort handshakes that take longer (a `'clientError'`).
     pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
         self.tls.handshake_timeout = timeout;
@@ -354,34 +380,24 @@ pub fn create_server(ev: &EventLoop, options: ServerOptions) -> Result<Server, E
             (f.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))(name, reply)
         }) as Box<server::SniHandler>
     });
+    let tls_options = tls_core::ServerOptions {
+        pause_after_hello,
+        ..options.tls
+    };
+    let mut server = ServerState::new(context, tls_options);
+    server.contexts = options.contexts;
+    server.sni_callback = sni_callback;
+    Ok(insert_server(ev, server))
+}
+
+/// Puts a server on `ev`.
+pub(crate) fn insert_server(ev: &EventLoop, server: ServerState) -> Server {
     let shared = ev.weak();
     let rc = shared.upgrade().expect("the loop is alive while borrowed");
     let mut state = rc.state.borrow_mut();
     let id = state.next_id();
-    state.servers.insert(
-        id,
-        ServerState {
-            listener: None,
-            address: None,
-            context,
-            options: tls_core::ServerOptions {
-                pause_after_hello,
-                ..options.tls
-            },
-            handlers: Default::default(),
-            connections: 0,
-            max_connections: None,
-            closing: false,
-            accept_failing: false,
-            unref: false,
-            contexts: options.contexts,
-            sni_callback,
-            ocsp_handler: None,
-            new_session_handler: None,
-            resume_handler: None,
-        },
-    );
-    Ok(Server::from_parts(shared, id))
+    state.servers.insert(id, server);
+    Server::from_parts(shared, id)
 }
 
 /// The options of `tls.connect(options)`.
@@ -399,6 +415,7 @@ pub struct ConnectOptions {
     alpn: Vec<Vec<u8>>,
     request_ocsp: bool,
     check_server_identity: Option<tls_core::IdentityCheck>,
+    socket: Option<TlsSocket>,
 }
 
 impl ConnectOptions {
@@ -417,7 +434,18 @@ impl ConnectOptions {
             alpn: Vec::new(),
             request_ocsp: false,
             check_server_identity: None,
+            socket: None,
         }
+    }
+
+    /// `socket`: start TLS over this plain connection of the loop (a [`net`] socket,
+    /// after a plaintext exchange such as SMTP's `STARTTLS`) instead of connecting;
+    /// `host`/`servername` still name the server for the certificate check. The
+    /// socket's handlers are dropped and its handle speaks TLS from then on; what it
+    /// read and did not deliver goes to TLS.
+    pub fn socket(mut self, socket: &TlsSocket) -> Self {
+        self.socket = Some(socket.clone());
+        self
     }
 
     /// `checkServerIdentity(hostname, cert)`: your own host check in place of Node's
@@ -548,25 +576,59 @@ impl ConnectOptions {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn connect(ev: &EventLoop, options: ConnectOptions) -> Result<TlsSocket, Error> {
-    let context = make_context(options.secure_context, &options.context)?;
+    let tls = client_connection(&options)?;
+    if let Some(socket) = &options.socket {
+        // `tls.connect({ socket })`: TLS over a connection the loop already has
+        return socket.upgrade(tls);
+    }
+    open_socket(
+        ev,
+        &options.host,
+        options.port,
+        options.path.as_deref(),
+        options.lookup.map(|l| l.0),
+        tls,
+    )
+}
+
+/// The client engine `options` describe.
+pub(crate) fn client_connection(options: &ConnectOptions) -> Result<tls_core::Connection, Error> {
+    let context = make_context(options.secure_context.clone(), &options.context)?;
     let mut tls_options = tls_core::ClientOptions::new(options.host.clone());
     tls_options.port = options.port;
     tls_options.session_of = options.session_of.clone();
     tls_options.alpn = options.alpn.clone();
     tls_options.request_ocsp = options.request_ocsp;
     tls_options.check_server_identity = options.check_server_identity.clone();
-    if let Some(name) = options.servername {
-        tls_options.servername = (!name.is_empty()).then_some(name);
+    if let Some(name) = &options.servername {
+        tls_options.servername = (!name.is_empty()).then(|| name.clone());
     }
     tls_options.reject_unauthorized = options.reject_unauthorized.unwrap_or_else(|| {
         std::env::var("NODE_TLS_REJECT_UNAUTHORIZED").map_or(true, |v| v != "0")
     });
-    let tls = tls_core::Connection::client(&context, tls_options, tls_core::Now::system())?;
+    Ok(tls_core::Connection::client(
+        &context,
+        tls_options,
+        tls_core::Now::system(),
+    )?)
+}
+
+/// Starts a connection for `tls` (TLS or plain) to `path`, or to `host:port`; a host
+/// name is resolved off the loop's thread.
+pub(crate) fn open_socket(
+    ev: &EventLoop,
+    host: &str,
+    port: u16,
+    path: Option<&std::path::Path>,
+    lookup: Option<resolve::Lookup>,
+    tls: tls_core::Connection,
+) -> Result<TlsSocket, Error> {
+    let plain = tls.is_plain();
     let shared = ev.weak();
     let rc = shared.upgrade().expect("the loop is alive while borrowed");
     let mut state = rc.state.borrow_mut();
     let id = state.next_id();
-    match &options.path {
+    match path {
         Some(path) => {
             let mut stream = Stream::Unix(
                 mio::net::UnixStream::connect(path)
@@ -577,18 +639,21 @@ pub fn connect(ev: &EventLoop, options: ConnectOptions) -> Result<TlsSocket, Err
                 .registry
                 .register(&mut stream, Token(id), interest)
                 .map_err(|e| Error::io(e, "connect"))?;
-            state.add_socket(id, SocketState::new(stream, tls, None, None, None, true));
+            let mut socket = SocketState::new(stream, tls, None, None, None, true);
+            socket.secure = plain;
+            state.add_socket(id, socket);
         }
         None => {
             let mut socket = SocketState::new(Stream::Resolving, tls, None, None, None, true);
-            match options.host.parse::<std::net::IpAddr>() {
+            socket.secure = plain;
+            match host.parse::<std::net::IpAddr>() {
                 Ok(ip) => {
                     // An address: no lookup, connect now (errors come as 'error').
-                    socket.addrs.push_back(SocketAddr::new(ip, options.port));
+                    socket.addrs.push_back(SocketAddr::new(ip, port));
                     state.add_socket(id, socket);
                     if let Err(e) = resolve::connect_next(&mut state, id) {
                         state.remove_socket(id);
-                        let what = format!("connect {ip}:{}", options.port);
+                        let what = format!("connect {ip}:{port}");
                         return Err(Error::io(e, what));
                     }
                 }
@@ -600,12 +665,7 @@ pub fn connect(ev: &EventLoop, options: ConnectOptions) -> Result<TlsSocket, Err
                     state
                         .resolver
                         .get_or_insert_with(|| resolve::Resolver::new(waker))
-                        .resolve(
-                            id,
-                            options.host.clone(),
-                            options.port,
-                            options.lookup.map(|l| l.0),
-                        );
+                        .resolve(id, host.to_string(), port, lookup);
                 }
             }
         }

@@ -61,6 +61,43 @@ pub(crate) struct ServerState {
     pub(crate) new_session_handler: Option<Box<NewSessionHandler>>,
     /// The `'resumeSession'` listener.
     pub(crate) resume_handler: Option<Box<ResumeHandler>>,
+    /// A `net.Server`: its connections are plain ([`crate::net`]).
+    pub(crate) plain: bool,
+}
+
+impl ServerState {
+    /// A TLS server with `context` and `options`, not listening, no handlers.
+    pub(crate) fn new(context: SecureContext, options: tls_core::ServerOptions) -> Self {
+        Self {
+            listener: None,
+            address: None,
+            context,
+            options,
+            handlers: Default::default(),
+            connections: 0,
+            max_connections: None,
+            closing: false,
+            accept_failing: false,
+            unref: false,
+            contexts: Vec::new(),
+            sni_callback: None,
+            ocsp_handler: None,
+            new_session_handler: None,
+            resume_handler: None,
+            plain: false,
+        }
+    }
+
+    /// A plain `net.Server`.
+    pub(crate) fn plain() -> Self {
+        static NO_CONTEXT: std::sync::OnceLock<SecureContext> = std::sync::OnceLock::new();
+        let context = NO_CONTEXT.get_or_init(|| {
+            context::create_secure_context(&Default::default()).expect("the default context builds")
+        });
+        let mut server = Self::new(context.clone(), tls_core::ServerOptions::default());
+        server.plain = true;
+        server
+    }
 }
 
 pub(crate) type SniHandler = dyn FnMut(&str, crate::SniReply);
@@ -114,15 +151,20 @@ pub(crate) fn accept_all(state: &mut State, sid: usize) {
             drop(stream);
             continue;
         }
-        let tls = match tls_core::Connection::server(
-            &server.context,
-            server.options.clone(),
-            tls_core::Now::system(),
-        ) {
-            Ok(tls) => tls,
-            Err(e) => {
-                state.queue.push_back(Emit::ServerError(sid, e.into()));
-                continue;
+        let plain = server.plain;
+        let tls = if plain {
+            tls_core::Connection::plain()
+        } else {
+            match tls_core::Connection::server(
+                &server.context,
+                server.options.clone(),
+                tls_core::Now::system(),
+            ) {
+                Ok(tls) => tls,
+                Err(e) => {
+                    state.queue.push_back(Emit::ServerError(sid, e.into()));
+                    continue;
+                }
             }
         };
         stream.set_nodelay();
@@ -138,10 +180,9 @@ pub(crate) fn accept_all(state: &mut State, sid: usize) {
         {
             continue;
         }
-        state.add_socket(
-            id,
-            SocketState::new(stream, tls, Some(sid), remote, local, false),
-        );
+        let mut socket = SocketState::new(stream, tls, Some(sid), remote, local, false);
+        socket.secure = plain;
+        state.add_socket(id, socket);
         state.queue.push_back(Emit::Connection(sid, id));
     }
 }

@@ -37,6 +37,8 @@ pub(crate) struct Handlers {
     pub(crate) key_log: Vec<Box<KeyLogHandler>>,
     /// `renegotiate()` callbacks, in call order (each answered by one `Renegotiated`).
     pub(crate) renegotiated: VecDeque<Box<RenegotiateCallback>>,
+    /// Bumped when the whole set is replaced (a STARTTLS upgrade).
+    pub(crate) generation: u64,
 }
 
 /// The options of `renegotiate(options, callback)`: `None` keeps the socket's.
@@ -116,6 +118,9 @@ pub(crate) struct SocketState {
     pub(crate) tls_failed: bool,
     /// `disableRenegotiation()` was called.
     pub(crate) renegotiation_disabled: bool,
+    /// TLS started over a plain connection (STARTTLS): no `tls.Server` of its own, so
+    /// its failures are its own `'error'` and a server side gets `'secure'` only.
+    pub(crate) wrapped: bool,
     /// Application data was written and is not all handed to the kernel yet: a write
     /// failure then is the application's error (Node's write callback).
     pub(crate) app_unsent: bool,
@@ -195,6 +200,7 @@ impl SocketState {
             app_unsent: false,
             tls_failed: false,
             renegotiation_disabled: false,
+            wrapped: false,
         }
     }
 
@@ -204,10 +210,13 @@ impl SocketState {
             match event {
                 tls_core::Event::Secure => {
                     self.secure = true;
-                    queue.push_back(match self.server {
-                        Some(sid) => Emit::SecureConnection(sid, id),
-                        None => Emit::SecureConnect(id),
-                    });
+                    match self.server {
+                        _ if self.wrapped && self.tls.is_server() => {}
+                        Some(sid) if !self.wrapped => {
+                            queue.push_back(Emit::SecureConnection(sid, id));
+                        }
+                        _ => queue.push_back(Emit::SecureConnect(id)),
+                    }
                     // Node's own `'secure'` listener emits `'secureConnect'` (or the
                     // server's `'secureConnection'`), so the user's come after it.
                     queue.push_back(Emit::Secure(id));
@@ -261,7 +270,9 @@ impl SocketState {
     fn push_error(&mut self, id: usize, err: Error, queue: &mut VecDeque<Emit>) {
         self.had_error = true;
         match self.server {
-            Some(sid) if !self.secure => queue.push_back(Emit::ClientError(sid, id, err)),
+            Some(sid) if !self.secure && !self.wrapped => {
+                queue.push_back(Emit::ClientError(sid, id, err));
+            }
             _ => queue.push_back(Emit::Error(id, err)),
         }
     }
@@ -667,9 +678,9 @@ impl TlsSocket {
 
     // ----- properties -----
 
-    /// `encrypted`: always `true`.
+    /// `encrypted`: `true`, except for a plain [`crate::net`] socket not (yet) upgraded.
     pub fn encrypted(&self) -> bool {
-        true
+        self.get(true, |s| !s.tls.is_plain())
     }
 
     /// `authorized`: the peer's certificate is trusted (and names the host, client side).
@@ -808,6 +819,101 @@ impl TlsSocket {
     /// to itself) and when the server sent none.
     pub fn get_tls_ticket(&self) -> Option<Vec<u8>> {
         self.get(None, |s| s.tls.tls12_ticket().map(<[u8]>::to_vec))
+    }
+
+    /// Node's `new tls.TLSSocket(socket, { isServer: true, ... })`: starts the server
+    /// side of TLS over this plain connection (a [`crate::net`] socket, after a
+    /// plaintext `STARTTLS` exchange, say), with `options`' certificate, `requestCert`,
+    /// `rejectUnauthorized`, `ALPNProtocols` and `handshakeTimeout`. The socket's
+    /// handlers are dropped and its handle speaks TLS from then on (what it read and did
+    /// not deliver goes to TLS); `'secure'` ([`TlsSocket::on_secure`]) says the
+    /// handshake is done, `'error'` that it failed. SNI contexts (`SNICallback`,
+    /// `addContext`) need a `tls.Server`: here they are an error naming the option.
+    pub fn wrap_server(&self, options: crate::ServerOptions) -> Result<TlsSocket, Error> {
+        let (context, tls_options) = options.for_wrapped_socket()?;
+        let tls = tls_core::Connection::server(&context, tls_options, tls_core::Now::system())?;
+        self.upgrade(tls)
+    }
+
+    /// `tls.connect({ socket, ... })` from a handler: starts the client side of TLS
+    /// over this plain connection (after a plaintext `STARTTLS` exchange, say), with
+    /// `options` (their `socket`, `port` and `path` are not used; `host` or
+    /// `servername` names the server for the certificate check). As
+    /// [`crate::ConnectOptions::socket`]: the handlers are dropped, the handle speaks TLS,
+    /// `'secureConnect'` follows.
+    pub fn start_tls(&self, options: crate::ConnectOptions) -> Result<TlsSocket, Error> {
+        let tls = crate::client_connection(&options)?;
+        self.upgrade(tls)
+    }
+
+    /// Replaces this plain connection's engine by `tls` (STARTTLS), keeping what was
+    /// read and not delivered.
+    pub(crate) fn upgrade(&self, mut tls: tls_core::Connection) -> Result<TlsSocket, Error> {
+        let not_plain = || {
+            Error::from(
+                context::ContextError::new(
+                    "socket",
+                    "not a plain connection of this loop that is still open",
+                )
+                .with_code("ERR_INVALID_ARG_VALUE"),
+            )
+        };
+        self.with(Err(not_plain()), |state, id| {
+            let State { sockets, queue, .. } = state;
+            let s = sockets.get_mut(&id).expect("checked by with");
+            if !s.tls.is_plain() || s.closed || s.destroyed || s.ending || s.read_eof {
+                return Err(not_plain());
+            }
+            // What was read and not delivered, and what waits in the queue, is the
+            // start of the TLS stream.
+            let mut early = std::mem::take(&mut s.unread);
+            let mut rest = VecDeque::with_capacity(queue.len());
+            for emit in queue.drain(..) {
+                match emit {
+                    Emit::Data(i, bytes) if i == id => early.extend_from_slice(&bytes),
+                    other => rest.push_back(other),
+                }
+            }
+            *queue = rest;
+            // the plaintext written before (STARTTLS's "220 go ahead") goes out first
+            s.tls.poll_transmit(&mut s.out);
+            s.pending = 0;
+            s.handlers = Handlers {
+                generation: s.handlers.generation + 1,
+                ..Handlers::default()
+            };
+            s.decoder = None;
+            s.paused = false;
+            s.secure = false;
+            s.wrapped = true;
+            tls.feed(&early);
+            s.tls = tls;
+            s.collect_events(id, queue);
+            let deadline = s.tls.poll_timeout();
+            if let Some(at) = deadline {
+                state.schedule(at, id, crate::event_loop::TimerKind::Engine);
+            }
+            state.mark_dirty(id);
+            Ok(())
+        })?;
+        Ok(self.clone())
+    }
+
+    /// `unshift(chunk)` (a stream method): puts bytes back at the front of what is to
+    /// be read, so the next `'data'` (or a STARTTLS upgrade, which starts TLS with
+    /// them) gets them first: a handler that read a `STARTTLS` line and found the
+    /// peer's ClientHello after it in the same chunk hands those bytes back.
+    pub fn unshift(&self, chunk: &[u8]) -> &Self {
+        self.with((), |state, id| {
+            if let Some(s) = state.sockets.get_mut(&id) {
+                if !s.closed && !chunk.is_empty() {
+                    s.unread.splice(0..0, chunk.iter().copied());
+                    s.pending += chunk.len();
+                    flush_unread(state, id);
+                }
+            }
+        });
+        self
     }
 
     /// `renegotiate(options, callback)`, mapped onto TLS 1.3: a KeyUpdate that asks the

@@ -445,6 +445,8 @@ pub struct Connection {
     ticket_scan: Option<Vec<u8>>,
     /// Client side: the TLS 1.2 ticket the server sent (`getTLSTicket()`).
     tls12_ticket: Option<Vec<u8>>,
+    /// Not TLS (yet): a plain `net.Socket`'s bytes, in and out as they are.
+    plain: bool,
 }
 
 /// How much of a server's first flight is kept looking for its ticket.
@@ -582,6 +584,28 @@ impl Connection {
         Ok(conn)
     }
 
+    /// A connection that is not TLS (yet): a `net.Socket`'s. What is fed comes out as
+    /// [`Event::Data`] (and the end of stream as [`Event::End`]), what is written goes
+    /// out as it is; it is open from the start. Replace it with a [`Connection::client`]
+    /// or [`Connection::server`] to upgrade (STARTTLS), feeding the new one what was
+    /// read and not yet used.
+    pub fn plain() -> Self {
+        static NO_CONTEXT: std::sync::OnceLock<SecureContext> = std::sync::OnceLock::new();
+        let context = NO_CONTEXT.get_or_init(|| {
+            context::create_secure_context(&Default::default()).expect("the default context builds")
+        });
+        let side = Side::Client(ClientOptions::new(""));
+        let mut conn = Self::new(context, side, None, None, Now::system());
+        conn.plain = true;
+        conn.state = State::Open;
+        conn
+    }
+
+    /// Whether this is a [`Connection::plain`] one (Node's `encrypted` is false).
+    pub fn is_plain(&self) -> bool {
+        self.plain
+    }
+
     /// A server connection, waiting for a ClientHello.
     pub fn server(
         context: &SecureContext,
@@ -644,6 +668,7 @@ impl Connection {
             key_log_watching: false,
             ticket_scan: None,
             tls12_ticket: None,
+            plain: false,
         };
         // Node buffers every write made before the handshake ends.
         if let Some(tls) = &mut conn.tls {
@@ -657,6 +682,12 @@ impl Connection {
     /// Bytes received from the peer.
     pub fn feed(&mut self, data: &[u8]) {
         if self.state == State::Closed {
+            return;
+        }
+        if self.plain {
+            if !data.is_empty() && !self.peer_ended {
+                self.events.push_back(Event::Data(data.to_vec()));
+            }
             return;
         }
         if self.first_bytes_seen {
@@ -1222,6 +1253,10 @@ impl Connection {
         if self.state == State::Closed || self.ended || self.end_requested {
             return false;
         }
+        if self.plain {
+            self.pending_out.extend_from_slice(data);
+            return true;
+        }
         if self.state == State::Handshaking {
             self.early_plaintext += data.len();
         }
@@ -1238,6 +1273,9 @@ impl Connection {
     /// Bytes written but not yet available from [`Connection::poll_transmit`]: the
     /// plaintext held until the handshake ends. The caller adds what it has not sent.
     pub fn buffered(&self) -> usize {
+        if self.plain {
+            return self.pending_out.len();
+        }
         match self.state {
             State::Handshaking => self.early_plaintext,
             _ => 0,
@@ -1461,6 +1499,9 @@ impl Connection {
 
     /// Client side: the destination whose sessions this connection uses.
     pub fn destination(&self) -> Option<Destination> {
+        if self.plain {
+            return None;
+        }
         match &self.side {
             Side::Client(o) => Some(o.session_of.clone().unwrap_or_else(|| Destination {
                 host: o.host.clone(),

@@ -315,3 +315,153 @@ fn a_client_hello_read_with_the_command_is_kept() {
     );
     server.close();
 }
+
+/// TLS inside TLS: a server wraps its TLS socket in a second TLS session (another
+/// certificate), a client starts a second session over its own, and data goes through
+/// both; then the same server against Node 20's client doing `tls.connect({ socket })`
+/// over its first connection.
+#[test]
+fn tls_inside_tls() {
+    let ev = EventLoop::new().unwrap();
+    let outer = node_tls::create_server(
+        &ev,
+        ServerOptions::new()
+            .key(read_fixture("spec/server-key.pem"))
+            .cert(read_fixture("spec/server-cert.pem")),
+    )
+    .unwrap();
+    let log = Log::default();
+    let l = log.clone();
+    outer.on_secure_connection(move |sock| {
+        let inner = sock.wrap_server(tls_server_options()).unwrap();
+        let l = l.clone();
+        inner.on_secure(move |inner| {
+            push(
+                &l,
+                format!("server: inner secure {}", inner.get_protocol().unwrap()),
+            );
+        });
+        inner.pipe(&inner, true);
+    });
+    let port = outer.listen(0, "127.0.0.1").unwrap().port();
+    let sock = node_tls::connect(
+        &ev,
+        ConnectOptions::new(port).ca(read_fixture("spec/server-cert.pem")),
+    )
+    .unwrap();
+    let l = log.clone();
+    sock.on_secure_connect(move |sock| {
+        let inner = sock
+            .start_tls(
+                ConnectOptions::new(port)
+                    .servername("localhost")
+                    .ca(read_fixture("ca/root-cert.pem")),
+            )
+            .unwrap();
+        let l2 = l.clone();
+        inner.on_secure_connect(move |inner| {
+            let cn = inner.get_peer_certificate(false).unwrap()[0]
+                .subject
+                .clone();
+            push(
+                &l2,
+                format!(
+                    "client: inner secure {} {:?}",
+                    inner.authorized(),
+                    cn.last()
+                ),
+            );
+            inner.write(b"deep");
+        });
+        let l2 = l.clone();
+        inner.on_data(move |inner, d| {
+            push(&l2, format!("client: data {}", String::from_utf8_lossy(d)));
+            inner.end();
+        });
+        let l2 = l.clone();
+        inner.on_close(move |_, had_error| push(&l2, format!("client: close {had_error}")));
+    });
+    run_until(&ev, &log, "client: close");
+    let seen = log.borrow().clone();
+    for entry in [
+        "server: inner secure TLSv1.3",
+        "client: data deep",
+        "client: close false",
+    ] {
+        assert!(seen.iter().any(|e| e == entry), "no `{entry}` in {seen:#?}");
+    }
+    assert!(
+        seen.iter()
+            .any(|e| e.starts_with("client: inner secure true") && e.contains("localhost")),
+        "{seen:#?}"
+    );
+    if !have("node") {
+        return;
+    }
+    let script = r#"
+const tls = require('tls'), fs = require('fs');
+const [port, outerCa, innerCa] = process.argv.slice(1);
+const outer = tls.connect({ port: Number(port), host: 'localhost', ca: fs.readFileSync(outerCa) }, () => {
+  const inner = tls.connect({ socket: outer, servername: 'localhost', ca: fs.readFileSync(innerCa) }, () => {
+    console.log(JSON.stringify({ event: 'secureConnect', authorized: inner.authorized }));
+    inner.write('from node');
+  });
+  inner.on('data', (d) => { console.log(JSON.stringify({ event: 'data', text: d.toString() })); inner.end(); });
+  inner.on('error', (e) => console.log(JSON.stringify({ event: 'error', code: e.code })));
+});
+"#;
+    let outer_ca = fixture("spec/server-cert.pem").display().to_string();
+    let inner_ca = fixture("ca/root-cert.pem").display().to_string();
+    let port_text = port.to_string();
+    let node = std::thread::spawn(move || {
+        let mut node = Proc::node(script, &[&port_text, &outer_ca, &inner_ca]);
+        let secure = node.expect_event("secureConnect");
+        let data = node.expect_event("data");
+        (secure, data)
+    });
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !node.is_finished() && Instant::now() < deadline {
+        ev.run_until(|| node.is_finished(), Duration::from_millis(20))
+            .unwrap();
+    }
+    let (secure, data) = node.join().unwrap();
+    assert_eq!(secure["authorized"], true);
+    assert_eq!(data["text"], "from node");
+    outer.close();
+}
+
+/// `new net.Socket({ fd })`: a std `TcpStream` connected elsewhere joins the loop and
+/// starts TLS; the echo comes back through it.
+#[test]
+fn an_adopted_std_stream_starts_tls() {
+    let ev = EventLoop::new().unwrap();
+    let server = node_tls::create_server(&ev, tls_server_options()).unwrap();
+    server.on_secure_connection(|sock| {
+        sock.pipe(sock, true);
+    });
+    let port = server.listen(0, "127.0.0.1").unwrap().port();
+    let std_stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let sock = net::adopt(&ev, std_stream).unwrap();
+    assert!(!sock.encrypted());
+    assert_eq!(sock.remote_port(), Some(port));
+    let tls = sock
+        .start_tls(
+            ConnectOptions::new(port)
+                .servername("localhost")
+                .ca(read_fixture("ca/root-cert.pem")),
+        )
+        .unwrap();
+    let log = Log::default();
+    tls.on_secure_connect(|tls| {
+        tls.write(b"adopted");
+        tls.end();
+    });
+    let l = log.clone();
+    tls.on_data(move |_, d| push(&l, format!("data {}", String::from_utf8_lossy(d))));
+    let l = log.clone();
+    tls.on_close(move |_, had_error| push(&l, format!("close {had_error}")));
+    run_until(&ev, &log, "close");
+    assert_eq!(log.borrow().as_slice(), ["data adopted", "close false"]);
+    assert!(tls.encrypted() || !tls.is_open());
+    server.close();
+}

@@ -1027,7 +1027,7 @@ fn socket_io(state: &mut State, id: usize, ready: Ready) -> Option<io::Error> {
             match s.stream.read(read_buf) {
                 Ok(0) => {
                     s.read_eof = true;
-                    s.tls.feed_eof();
+                    s.feed_wire_eof();
                     if s.tls_failed {
                         queue.push_back(Emit::End(id));
                     }
@@ -1037,8 +1037,7 @@ fn socket_io(state: &mut State, id: usize, ready: Ready) -> Option<io::Error> {
                     s.bytes_read += n as u64;
                     let now = tls_core::Now::system();
                     touch(s, id, timers, now.instant);
-                    s.tls.set_now(now);
-                    s.tls.feed(&read_buf[..n]);
+                    s.feed_wire(&read_buf[..n], now);
                     // Counts what was decrypted (`pending`) before the next read.
                     s.collect_events(id, queue);
                     if s.tls.is_closed() && !s.tls_failed {
@@ -1049,7 +1048,7 @@ fn socket_io(state: &mut State, id: usize, ready: Ready) -> Option<io::Error> {
                         // the end: a peer that wrote, then reset (`SO_LINGER` 0),
                         // gets `'end'`, not the reset.
                         s.read_eof = true;
-                        s.tls.feed_eof();
+                        s.feed_wire_eof();
                         if s.tls_failed {
                             queue.push_back(Emit::End(id));
                         }
@@ -1064,7 +1063,7 @@ fn socket_io(state: &mut State, id: usize, ready: Ready) -> Option<io::Error> {
                         s.fail_io(id, e, "read", queue);
                     } else {
                         // Node: a reset during the handshake is "socket disconnected".
-                        s.tls.feed_reset();
+                        s.feed_wire_reset();
                     }
                     break;
                 }
@@ -1098,7 +1097,7 @@ pub(crate) fn flush_dirty(state: &mut State) {
         // writes reach the socket at once); a socket that failed sends nothing more.
         let sends = !s.destroyed || s.silenced;
         if sends {
-            s.tls.poll_transmit(&mut s.out);
+            s.transmit();
         }
         let mut failed = None;
         while s.out_pos < s.out.len() && sends {

@@ -615,6 +615,33 @@ pub(crate) fn client_connection(options: &ConnectOptions) -> Result<tls_core::Co
     )?)
 }
 
+/// A connected std stream as a plain socket of `ev`.
+pub(crate) fn adopt_stream(
+    ev: &EventLoop,
+    stream: std::net::TcpStream,
+) -> Result<TlsSocket, Error> {
+    stream
+        .set_nonblocking(true)
+        .map_err(|e| Error::io(e, "adopt"))?;
+    let remote = stream.peer_addr().map_err(|e| Error::io(e, "adopt"))?;
+    let local = stream.local_addr().ok();
+    let mut stream = Stream::Tcp(mio::net::TcpStream::from_std(stream));
+    stream.set_nodelay();
+    let shared = ev.weak();
+    let rc = shared.upgrade().expect("the loop is alive while borrowed");
+    let mut state = rc.state.borrow_mut();
+    let id = state.next_id();
+    state
+        .registry
+        .register(&mut stream, Token(id), Interest::READABLE)
+        .map_err(|e| Error::io(e, "adopt"))?;
+    let plain = tls_core::Connection::plain();
+    let mut socket = SocketState::new(stream, plain, None, Some(remote), local, false);
+    socket.secure = true;
+    state.add_socket(id, socket);
+    Ok(TlsSocket::from_parts(shared, id))
+}
+
 /// Starts a connection for `tls` (TLS or plain) to `path`, or to `host:port`; a host
 /// name is resolved off the loop's thread.
 pub(crate) fn open_socket(

@@ -29,6 +29,13 @@ pub fn connect_path(ev: &EventLoop, path: impl AsRef<std::path::Path>) -> Result
     )
 }
 
+/// `new net.Socket({ fd })`: a TCP connection made elsewhere (a std `TcpStream`,
+/// connected or accepted by other code, handed over by socket activation...) joins the
+/// loop as a plain socket, ready to be upgraded. It is set non-blocking.
+pub fn adopt(ev: &EventLoop, stream: std::net::TcpStream) -> Result<TlsSocket, Error> {
+    crate::adopt_stream(ev, stream)
+}
+
 /// `net.createServer()`: a plain TCP server on `ev`, not yet listening; each
 /// connection is `'connection'` ([`Server::on_connection`]) with a plain socket.
 pub fn create_server(ev: &EventLoop) -> Result<Server, Error> {

@@ -118,6 +118,11 @@ pub(crate) struct SocketState {
     pub(crate) tls_failed: bool,
     /// `disableRenegotiation()` was called.
     pub(crate) renegotiation_disabled: bool,
+    /// TLS inside TLS: the session this socket's `tls` runs inside (its records are
+    /// this one's application data).
+    pub(crate) outer: Option<Box<tls_core::Connection>>,
+    /// The outer session failed after the inner started: raised as this socket's.
+    pub(crate) outer_error: Option<tls_core::Error>,
     /// TLS started over a plain connection (STARTTLS): no `tls.Server` of its own, so
     /// its failures are its own `'error'` and a server side gets `'secure'` only.
     pub(crate) wrapped: bool,
@@ -147,8 +152,77 @@ impl SocketState {
     /// Queued bytes not yet sent: ciphertext not yet written plus plaintext waiting
     /// for the handshake.
     pub(crate) fn buffered(&mut self) -> usize {
-        self.tls.poll_transmit(&mut self.out);
+        self.transmit();
         self.out.len() - self.out_pos + self.tls.buffered()
+    }
+
+    /// Bytes from the wire: to the engine, or through the outer session first.
+    pub(crate) fn feed_wire(&mut self, data: &[u8], now: tls_core::Now) {
+        match self.outer.as_mut() {
+            None => {
+                self.tls.set_now(now);
+                self.tls.feed(data);
+            }
+            Some(outer) => {
+                outer.set_now(now);
+                self.tls.set_now(now);
+                outer.feed(data);
+                self.pump_outer();
+            }
+        }
+    }
+
+    /// The end of the wire's stream.
+    pub(crate) fn feed_wire_eof(&mut self) {
+        match self.outer.as_mut() {
+            None => self.tls.feed_eof(),
+            Some(outer) => {
+                outer.feed_eof();
+                self.pump_outer();
+                self.tls.feed_eof();
+            }
+        }
+    }
+
+    /// A reset of the wire during the handshake.
+    pub(crate) fn feed_wire_reset(&mut self) {
+        if let Some(outer) = self.outer.as_mut() {
+            outer.feed_reset();
+        }
+        self.tls.feed_reset();
+    }
+
+    /// The outer session's output: its plaintext is the inner one's input.
+    fn pump_outer(&mut self) {
+        let Some(outer) = self.outer.as_mut() else {
+            return;
+        };
+        while let Some(event) = outer.poll_event() {
+            match event {
+                tls_core::Event::Data(data) => self.tls.feed(&data),
+                tls_core::Event::End => self.tls.feed_eof(),
+                tls_core::Event::Error(e) => self.outer_error = Some(e),
+                _ => {}
+            }
+        }
+    }
+
+    /// What to send, into `out`: the engine's bytes, sealed again by the outer session
+    /// for TLS inside TLS (whose close_notify follows the inner one's).
+    pub(crate) fn transmit(&mut self) {
+        let Some(outer) = self.outer.as_mut() else {
+            self.tls.poll_transmit(&mut self.out);
+            return;
+        };
+        let mut inner = Vec::new();
+        self.tls.poll_transmit(&mut inner);
+        if !inner.is_empty() {
+            outer.write(&inner);
+        }
+        if self.tls.is_ended() && !outer.is_ended() {
+            outer.end();
+        }
+        outer.poll_transmit(&mut self.out);
     }
 
     pub(crate) fn new(
@@ -201,11 +275,22 @@ impl SocketState {
             tls_failed: false,
             renegotiation_disabled: false,
             wrapped: false,
+            outer: None,
+            outer_error: None,
         }
     }
 
     /// Turns the engine's events into loop events for this socket.
     pub(crate) fn collect_events(&mut self, id: usize, queue: &mut VecDeque<Emit>) {
+        if let Some(e) = self.outer_error.take() {
+            // the session carrying ours failed: ours is over too
+            self.tls_failed = self.secure;
+            if self.secure {
+                queue.push_back(Emit::Error(id, e.into()));
+            } else {
+                self.push_error(id, e.into(), queue);
+            }
+        }
         while let Some(event) = self.tls.poll_event() {
             match event {
                 tls_core::Event::Secure => {
@@ -861,7 +946,9 @@ impl TlsSocket {
         self.with(Err(not_plain()), |state, id| {
             let State { sockets, queue, .. } = state;
             let s = sockets.get_mut(&id).expect("checked by with");
-            if !s.tls.is_plain() || s.closed || s.destroyed || s.ending || s.read_eof {
+            let open = !s.closed && !s.destroyed && !s.ending && !s.read_eof;
+            let tls_in_tls = s.outer.is_none() && !s.tls.is_plain() && s.tls.is_secure();
+            if !open || !(s.tls.is_plain() || tls_in_tls) {
                 return Err(not_plain());
             }
             // What was read and not delivered, and what waits in the queue, is the
@@ -876,7 +963,7 @@ impl TlsSocket {
             }
             *queue = rest;
             // the plaintext written before (STARTTLS's "220 go ahead") goes out first
-            s.tls.poll_transmit(&mut s.out);
+            s.transmit();
             s.pending = 0;
             s.handlers = Handlers {
                 generation: s.handlers.generation + 1,
@@ -887,7 +974,11 @@ impl TlsSocket {
             s.secure = false;
             s.wrapped = true;
             tls.feed(&early);
-            s.tls = tls;
+            let carrier = std::mem::replace(&mut s.tls, tls);
+            if tls_in_tls {
+                // TLS inside TLS: the socket's session carries the new one
+                s.outer = Some(Box::new(carrier));
+            }
             s.collect_events(id, queue);
             let deadline = s.tls.poll_timeout();
             if let Some(at) = deadline {

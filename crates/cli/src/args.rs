@@ -47,6 +47,8 @@ pub struct Serve {
     pub session_timeout: Option<u64>,
     pub ticket_keys: Option<String>,
     pub max_connections: Option<usize>,
+    /// Loops (threads) sharing the port and the context; 0 is not allowed.
+    pub threads: usize,
     pub ocsp_response: Option<String>,
     pub mode: Mode,
     pub print_cert: bool,
@@ -266,6 +268,12 @@ pub const FLAGS: &[Flag] = &[
         "refuse connections beyond N",
     ),
     flag(
+        "--threads",
+        "N",
+        Scope::Serve,
+        "N event loops on N threads, one port (SO_REUSEPORT), one context (default 1)",
+    ),
+    flag(
         "--ocsp-response",
         "FILE",
         Scope::Serve,
@@ -479,6 +487,7 @@ fn parse_serve(mut args: VecDeque<String>) -> Result<Serve, UsageError> {
     let mut s = Serve {
         port: 8000,
         host: "127.0.0.1".into(),
+        threads: 1,
         ..Serve::default()
     };
     while let Some(flag) = args.pop_front() {
@@ -506,6 +515,12 @@ fn parse_serve(mut args: VecDeque<String>) -> Result<Serve, UsageError> {
             "--ticket-keys" => s.ticket_keys = Some(value(&mut args, &flag)?),
             "--max-connections" => {
                 s.max_connections = Some(number(&value(&mut args, &flag)?, &flag)?)
+            }
+            "--threads" => {
+                s.threads = number(&value(&mut args, &flag)?, &flag)?;
+                if s.threads == 0 {
+                    return Err(UsageError("--threads: at least 1".into()));
+                }
             }
             "--ocsp-response" => s.ocsp_response = Some(value(&mut args, &flag)?),
             "--print-cert" => s.print_cert = true,

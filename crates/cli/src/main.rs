@@ -147,6 +147,15 @@ fn serve(s: Serve, out: &Out) -> i32 {
         print!("{}", String::from_utf8_lossy(DEFAULT_CERT));
         return 0;
     }
+    let config = match server_config(&s, out) {
+        Ok(config) => config,
+        Err(e) => {
+            out.config_error(&e.code, &e.message);
+            return 2;
+        }
+    };
+    // `--threads N`: N loops, one port (SO_REUSEPORT), one context.
+    let reuse_port = s.threads > 1;
     let ev = match EventLoop::new() {
         Ok(ev) => ev,
         Err(e) => {
@@ -154,53 +163,64 @@ fn serve(s: Serve, out: &Out) -> i32 {
             return 1;
         }
     };
-    let server = match build_server(&ev, &s, out) {
+    let server = match config.server(&ev, s.mode, out) {
         Ok(server) => server,
         Err(e) => {
             out.config_error(&e.code, &e.message);
             return 2;
         }
     };
-    let mode = s.mode;
-    let on_conn = *out;
-    server.on_secure_connection(move |sock| {
-        on_conn.secure(sock, EventName::SecureConnection.as_str(), false);
-        if mode == Mode::Welcome {
-            sock.write(b"welcome!\n");
-        }
-        let o = on_conn;
-        sock.on_data(move |sock, chunk| o.data(sock, chunk, true));
-        if mode != Mode::Sink {
-            // The docs' echo: a pipe, so a peer that stops reading stops us reading.
-            sock.pipe(sock, true);
-        }
-        let o = on_conn;
-        sock.on_end(move |sock| o.end(sock, true));
-        let o = on_conn;
-        sock.on_error(move |sock, err| o.socket_error(sock, err, true));
-        let o = on_conn;
-        sock.on_close(move |sock, had_error| o.close(sock, had_error, true));
-    });
-    let o = *out;
-    server.on_client_error(move |sock, err| o.client_error(err, sock));
-    // The server's own `'error'` (accept failing: EMFILE): Node's server keeps
-    // listening, and so does `serve`.
-    let o = *out;
-    server.on_error(move |_, err| o.error(&err.code(), &err.to_string()));
     let listening = match &s.common.path {
         Some(path) => server.listen_path(path).map(|()| None),
+        None if reuse_port => server.listen_reuse_port(s.port, &s.host).map(Some),
         None => server.listen(s.port, &s.host).map(Some),
     };
-    match listening {
-        Ok(addr) => out.listening(addr, s.common.path.as_deref()),
+    // (`listening` is printed once every loop listens)
+    let (bound, port) = match listening {
+        Ok(addr) => (addr, addr.map_or(0, |a| a.port())),
         Err(e) => {
             out.error(&e.code(), &e.to_string());
             return 1;
         }
+    };
+    // SIGTERM / SIGINT: close the servers and every connection, then exit 0.
+    let mut stops = vec![stop_switch(&ev, &server)];
+    let mut workers = Vec::new();
+    for _ in 1..s.threads {
+        let (ready_tx, ready) = std::sync::mpsc::channel();
+        let (config, host, mode, out) = (config.clone(), s.host.clone(), s.mode, *out);
+        workers.push(std::thread::spawn(move || {
+            let started = EventLoop::new()
+                .map_err(|e| ("EIO".to_string(), e.to_string()))
+                .and_then(|ev| {
+                    let server = config
+                        .server(&ev, mode, &out)
+                        .map_err(|e| (e.code, e.message))?;
+                    server
+                        .listen_reuse_port(port, &host)
+                        .map_err(|e| (e.code(), e.to_string()))?;
+                    Ok((ev, server))
+                });
+            match started {
+                Ok((ev, server)) => {
+                    let _ = ready_tx.send(Ok(stop_switch(&ev, &server)));
+                    ev.run().is_ok()
+                }
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e));
+                    false
+                }
+            }
+        }));
+        match ready.recv() {
+            Ok(Ok(stop)) => stops.push(stop),
+            Ok(Err((code, message))) => {
+                out.error(&code, &message);
+                return 1;
+            }
+            Err(_) => return 1,
+        }
     }
-    // SIGTERM / SIGINT: close the server and every connection, then exit 0.
-    let (tx, rx) = std::sync::mpsc::channel::<()>();
-    let remote = ev.remote();
     match signal_hook::iterator::Signals::new([
         signal_hook::consts::SIGTERM,
         signal_hook::consts::SIGINT,
@@ -208,8 +228,10 @@ fn serve(s: Serve, out: &Out) -> i32 {
         Ok(mut signals) => {
             std::thread::spawn(move || {
                 if signals.forever().next().is_some() {
-                    let _ = tx.send(());
-                    let _ = remote.wake();
+                    for (tx, remote) in &stops {
+                        let _ = tx.send(());
+                        let _ = remote.wake();
+                    }
                 }
             });
         }
@@ -218,6 +240,26 @@ fn serve(s: Serve, out: &Out) -> i32 {
             return 1;
         }
     }
+    out.listening(bound, s.common.path.as_deref());
+    let ran = ev.run();
+    let workers_ok = workers.into_iter().all(|w| w.join().unwrap_or(false));
+    match ran {
+        Ok(()) if workers_ok => 0,
+        Ok(()) => 1,
+        Err(e) => {
+            out.error("EIO", &e.to_string());
+            1
+        }
+    }
+}
+
+/// What stops one loop's server: a message, then a wake-up. On it the loop destroys
+/// the server's connections and closes it.
+fn stop_switch(
+    ev: &EventLoop,
+    server: &node_tls::Server,
+) -> (std::sync::mpsc::Sender<()>, node_tls::Remote) {
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
     let stopping = server.clone();
     ev.on_wake(move || {
         if rx.try_recv().is_ok() {
@@ -227,12 +269,61 @@ fn serve(s: Serve, out: &Out) -> i32 {
             stopping.close();
         }
     });
-    match ev.run() {
-        Ok(()) => 0,
-        Err(e) => {
-            out.error("EIO", &e.to_string());
-            1
+    (tx, ev.remote())
+}
+
+/// Everything `serve` builds once, for the server of each loop.
+#[derive(Clone)]
+struct ServerConfig {
+    options: ServerOptions,
+    staple: Option<Vec<u8>>,
+    sni: Vec<(String, node_tls::SecureContext)>,
+    max_connections: Option<usize>,
+}
+
+impl ServerConfig {
+    /// The server on `ev`, its handlers printing as the contract says.
+    fn server(
+        &self,
+        ev: &EventLoop,
+        mode: Mode,
+        out: &Out,
+    ) -> Result<node_tls::Server, ConfigError> {
+        let server = node_tls::create_server(ev, self.options.clone())?;
+        if let Some(staple) = self.staple.clone() {
+            // Every client that asks gets these bytes, whichever context answered it.
+            server.on_ocsp_request(move |_, _, reply| reply.staple(staple.clone()));
         }
+        server.set_max_connections(self.max_connections);
+        for (name, context) in &self.sni {
+            server.add_context(name, context.clone());
+        }
+        let on_conn = *out;
+        server.on_secure_connection(move |sock| {
+            on_conn.secure(sock, EventName::SecureConnection.as_str(), false);
+            if mode == Mode::Welcome {
+                sock.write(b"welcome!\n");
+            }
+            let o = on_conn;
+            sock.on_data(move |sock, chunk| o.data(sock, chunk, true));
+            if mode != Mode::Sink {
+                // The docs' echo: a pipe, so a peer that stops reading stops us reading.
+                sock.pipe(sock, true);
+            }
+            let o = on_conn;
+            sock.on_end(move |sock| o.end(sock, true));
+            let o = on_conn;
+            sock.on_error(move |sock, err| o.socket_error(sock, err, true));
+            let o = on_conn;
+            sock.on_close(move |sock, had_error| o.close(sock, had_error, true));
+        });
+        let o = *out;
+        server.on_client_error(move |sock, err| o.client_error(err, sock));
+        // The server's own `'error'` (accept failing: EMFILE): Node's server keeps
+        // listening, and so does `serve`.
+        let o = *out;
+        server.on_error(move |_, err| o.error(&err.code(), &err.to_string()));
+        Ok(server)
     }
 }
 
@@ -267,7 +358,12 @@ fn alpn_list(c: &Common) -> Option<Vec<String>> {
         .map(|l| l.split(',').map(str::to_string).collect())
 }
 
-fn build_server(ev: &EventLoop, s: &Serve, out: &Out) -> Result<node_tls::Server, ConfigError> {
+fn server_config(s: &Serve, out: &Out) -> Result<ServerConfig, ConfigError> {
+    if s.threads > 1 && s.common.path.is_some() {
+        return Err(ConfigError::usage(
+            "--threads: loops share a TCP port (SO_REUSEPORT), not a --path".to_string(),
+        ));
+    }
     let mut context = context_options(&s.common)?.honor_cipher_order(s.honor_cipher_order);
     if let Some(secs) = s.session_timeout {
         context = context.session_timeout(secs);
@@ -310,16 +406,12 @@ fn build_server(ev: &EventLoop, s: &Serve, out: &Out) -> Result<node_tls::Server
         Some(path) => Some(read_file(path, "--ocsp-response")?),
         None => None,
     };
-    let server = node_tls::create_server(ev, options)?;
-    if let Some(staple) = staple {
-        // Every client that asks gets these bytes, whichever context answered it.
-        server.on_ocsp_request(move |_, _, reply| reply.staple(staple.clone()));
-    }
-    server.set_max_connections(s.max_connections);
-    for (name, context) in sni {
-        server.add_context(&name, context);
-    }
-    Ok(server)
+    Ok(ServerConfig {
+        options,
+        staple,
+        sni,
+        max_connections: s.max_connections,
+    })
 }
 
 fn connect(c: Connect, out: &Out) -> i32 {

@@ -1043,3 +1043,31 @@ s.on('close', () => console.log(JSON.stringify({ event: 'close' })));
     assert_eq!(ours.len(), 5, "{written}");
     assert_eq!(ours, theirs);
 }
+
+/// `serve --threads 3`: three loops on three threads share the port; every connection
+/// is served (the kernel spreads them), SIGTERM stops every loop and the command
+/// exits 0; `--threads 0` and `--threads` with `--path` are usage errors (exit 2).
+#[test]
+fn serve_with_threads_shares_one_port() {
+    let (mut server, port) = rsa_server(&["--threads", "3"]);
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.id())).unwrap();
+    let threads: usize = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap();
+    // the main loop, two workers, the signal thread
+    assert!(threads >= 4, "{threads} threads");
+    for _ in 0..12 {
+        let (secure, code) = connect(&port, &["--ca", &f("ca/root-cert.pem")]);
+        assert_eq!(secure["authorized"], true, "{secure}");
+        assert_eq!(code, Some(0));
+    }
+    assert_eq!(server.terminate().code(), Some(0));
+    let message = config_error(&["serve", "--port", "0", "--threads", "0"]);
+    assert!(message.contains("--threads"), "{message}");
+    let dir = TempDir::new("threads");
+    let path = dir.path("sock").display().to_string();
+    let message = config_error(&["serve", "--threads", "2", "--path", &path]);
+    assert!(message.contains("--path"), "{message}");
+}

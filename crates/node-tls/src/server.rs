@@ -316,6 +316,36 @@ impl Server {
         Ok(local)
     }
 
+    /// `server.listen({ port, host, reusePort: true })` (modern Node): as
+    /// [`Server::listen`], with `SO_REUSEPORT`, so servers on several loops (one per
+    /// thread, say, sharing one `secure_context` and so its session cache and ticket
+    /// keys) listen on the same port and the kernel spreads the connections between
+    /// them. Each must set it; port 0 picks a free port for the first, the others give
+    /// the port it got.
+    pub fn listen_reuse_port(&self, port: u16, host: &str) -> Result<SocketAddr, Error> {
+        let addr = crate::resolve::resolve_one(host, port)
+            .map_err(|e| Error::io(e, format!("listen {host}:{port}")))?;
+        let what = || format!("listen {}:{}", addr.ip(), addr.port());
+        let bind = || -> std::io::Result<std::net::TcpListener> {
+            let socket = socket2::Socket::new(
+                socket2::Domain::for_address(addr),
+                socket2::Type::STREAM,
+                Some(socket2::Protocol::TCP),
+            )?;
+            socket.set_reuse_address(true)?;
+            socket.set_reuse_port(true)?;
+            socket.bind(&addr.into())?;
+            // Node's default backlog
+            socket.listen(511)?;
+            socket.set_nonblocking(true)?;
+            Ok(socket.into())
+        };
+        let listener = mio::net::TcpListener::from_std(bind().map_err(|e| Error::io(e, what()))?);
+        let local = listener.local_addr().map_err(|e| Error::io(e, "listen"))?;
+        self.install(Listener::Tcp(listener), ServerAddress::Inet(local))?;
+        Ok(local)
+    }
+
     /// `server.listen(path)`: a Unix-domain socket.
     pub fn listen_path(&self, path: impl Into<PathBuf>) -> Result<(), Error> {
         let path = path.into();

@@ -16,6 +16,14 @@
 //!   as a child process, `node-tls serve --mode sink --json` (found next to this bench's
 //!   binary, in `$CARGO_TARGET_DIR` or in `target/`, release build preferred).
 //! - node: always a child process, `node -e NODE_SERVER` (the script below: the same sink).
+//! - tokio: what a Rust user would write instead, a tokio-rustls server on tokio's default
+//!   multi-threaded runtime (`support/tokio_sink.rs`, the same sink and ring provider), as
+//!   a child process: this bench binary run again with `--serve-tokio`.
+//!
+//! Two tables: the figures as the client saw them, and the same work per server
+//! CPU-second (user + system time from `/proc`: our server's thread, the children's
+//! processes, over the timed part only; 10 ms ticks, so `--quick` runs are too short to
+//! read them), each with the ratios ours/node and ours/tokio.
 //!
 //! Both servers discard what they read and send one byte back per MiB received: the
 //! client counts those acks to know what arrived, and keeps at most [`WINDOW`] unacked (the
@@ -61,6 +69,9 @@ use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use suite::{fixture, read_fixture, Proc};
+
+#[path = "support/tokio_sink.rs"]
+mod tokio_sink;
 
 /// The servers ack each MiB they receive with one byte.
 const ACK_UNIT: u64 = 1 << 20;
@@ -202,6 +213,10 @@ const QUICK: Budget = Budget {
 struct Measure {
     /// The figure (a rate, MB/s or KiB per connection); `None`: it failed.
     value: Option<f64>,
+    /// What the rate counts over the timed part (connections, MB), and the server's CPU
+    /// seconds over the same part: `work / cpu` is the figure per server CPU-second.
+    work: Option<f64>,
+    cpu: Option<f64>,
     /// A second figure for the memory metric: peak RSS in MiB.
     peak_mib: Option<f64>,
     /// What a reader should know (counts, reuse, a limit that cut the run short, errors).
@@ -210,9 +225,41 @@ struct Measure {
 
 // ----- the servers -----
 
+/// Where a server's CPU time is read: our server's thread (in this process), or a
+/// child process (all its threads).
+#[derive(Clone, Debug)]
+enum CpuProbe {
+    Thread(u32),
+    Process(u32),
+}
+
+impl CpuProbe {
+    /// User + system CPU seconds so far, from `/proc` (`utime`, `stime`; USER_HZ 100).
+    fn seconds(&self) -> Option<f64> {
+        let path = match self {
+            CpuProbe::Thread(tid) => format!("/proc/self/task/{tid}/stat"),
+            CpuProbe::Process(pid) => format!("/proc/{pid}/stat"),
+        };
+        let stat = std::fs::read_to_string(path).ok()?;
+        // fields after the `(comm)`, which may hold spaces: state is field 3, utime 14
+        let rest = stat.rsplit_once(") ")?.1;
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let utime: f64 = fields.get(11)?.parse().ok()?;
+        let stime: f64 = fields.get(12)?.parse().ok()?;
+        Some((utime + stime) / 100.0)
+    }
+}
+
+/// The id of the calling thread (`/proc/thread-self` is `<pid>/task/<tid>`).
+fn thread_id() -> Option<u32> {
+    let link = std::fs::read_link("/proc/thread-self").ok()?;
+    link.file_name()?.to_str()?.parse().ok()
+}
+
 /// Our server in this process, on its own thread and loop.
 struct OurServer {
     port: u16,
+    cpu: CpuProbe,
     remote: Remote,
     stop: Arc<AtomicBool>,
     client_errors: Arc<AtomicUsize>,
@@ -252,7 +299,7 @@ impl OurServer {
             })();
             match started {
                 Ok((ev, _server, port)) => {
-                    let _ = tx.send(Ok((port, ev.remote())));
+                    let _ = tx.send(Ok((port, ev.remote(), thread_id().unwrap_or(0))));
                     while !stop2.load(Ordering::Relaxed) {
                         if let Err(e) = ev
                             .run_until(|| stop2.load(Ordering::Relaxed), Duration::from_secs(3600))
@@ -267,11 +314,12 @@ impl OurServer {
                 }
             }
         });
-        let (port, remote) = rx
+        let (port, remote, tid) = rx
             .recv_timeout(Duration::from_secs(10))
             .map_err(|_| "our server did not start".to_string())??;
         Ok(Self {
             port,
+            cpu: CpuProbe::Thread(tid),
             remote,
             stop,
             client_errors,
@@ -310,6 +358,22 @@ impl ChildServer {
             if verbose { "1" } else { "0" },
         ];
         Self::wait_listening(Proc::node(NODE_SERVER, &args), "node")
+    }
+
+    /// The tokio-rustls sink: this bench binary again, as `--serve-tokio`.
+    fn tokio(cert: Cert) -> Result<Self, String> {
+        let (key, chain) = cert.files();
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        let mut cmd = Command::new(exe);
+        cmd.arg("--serve-tokio")
+            .arg(fixture(key))
+            .arg(fixture(chain))
+            .arg(ACK_UNIT.to_string());
+        Self::wait_listening(Proc::spawn(cmd), "the tokio-rustls sink")
+    }
+
+    fn cpu(&self) -> CpuProbe {
+        CpuProbe::Process(self.proc.id())
     }
 
     fn ours(bin: &PathBuf, cert: Cert) -> Result<Self, String> {
@@ -518,7 +582,7 @@ fn watch_handshake(sock: &TlsSocket, stats: &Rc<RefCell<Handshakes>>, begun: Ins
 }
 
 /// A handshake metric against the server on `port`.
-fn measure_handshakes(port: u16, kind: Kind, b: &Budget) -> Measure {
+fn measure_handshakes(port: u16, kind: Kind, b: &Budget, cpu: &CpuProbe) -> Measure {
     let (resumed, concurrency) = match kind {
         Kind::Full(c) => (false, c),
         Kind::Resumed => (true, 1),
@@ -531,6 +595,7 @@ fn measure_handshakes(port: u16, kind: Kind, b: &Budget) -> Measure {
     };
     let warmup = b.warmup;
     let mut note = String::new();
+    let cpu_used;
     let (stats, elapsed, notes) = if resumed {
         let shared = client_context();
         let (w, _, wn) = handshakes(port, warmup, concurrency, b.limit, |_| shared.clone());
@@ -538,7 +603,10 @@ fn measure_handshakes(port: u16, kind: Kind, b: &Budget) -> Measure {
         if w.ok == 0 {
             note.push_str("warm-up failed; ");
         }
-        handshakes(port, n, concurrency, b.limit, |_| shared.clone())
+        let before = cpu.seconds();
+        let run = handshakes(port, n, concurrency, b.limit, |_| shared.clone());
+        cpu_used = before.zip(cpu.seconds()).map(|(a, z)| z - a);
+        run
     } else {
         // Fresh contexts (no session to offer), made before the clock starts.
         let mut fresh: Vec<SecureContext> = (0..warmup).map(|_| client_context()).collect();
@@ -548,7 +616,10 @@ fn measure_handshakes(port: u16, kind: Kind, b: &Budget) -> Measure {
             note.push_str("warm-up failed; ");
         }
         fresh = (0..n).map(|_| client_context()).collect();
-        handshakes(port, n, concurrency, b.limit, |i| fresh[i].clone())
+        let before = cpu.seconds();
+        let run = handshakes(port, n, concurrency, b.limit, |i| fresh[i].clone());
+        cpu_used = before.zip(cpu.seconds()).map(|(a, z)| z - a);
+        run
     };
     note.push_str(&notes);
     note.push_str(&format!(
@@ -590,8 +661,12 @@ fn measure_handshakes(port: u16, kind: Kind, b: &Budget) -> Measure {
     } else {
         (stats.ok > 0 && !elapsed.is_zero()).then(|| stats.ok as f64 / elapsed.as_secs_f64())
     };
+    // per CPU-second: every connection the server handled in the run (a resumed run's
+    // full handshakes too, against Node, where they cost the server CPU)
     Measure {
         value,
+        work: value.map(|_| stats.ok as f64),
+        cpu: cpu_used,
         peak_mib: None,
         note,
     }
@@ -629,9 +704,11 @@ fn pump(sock: &TlsSocket, st: &RefCell<Bulk>, chunk: &[u8], total: u64, deadline
 }
 
 /// A warm-up transfer of an eighth of the bytes (Node's JIT), then the measured one.
-fn measure_bulk(port: u16, b: &Budget) -> Measure {
+fn measure_bulk(port: u16, b: &Budget, cpu: &CpuProbe) -> Measure {
     let warmup = bulk(port, (b.bulk_bytes / 8).max(ACK_UNIT), b.limit);
+    let before = cpu.seconds();
     let mut m = bulk(port, b.bulk_bytes, b.limit);
+    m.cpu = before.zip(cpu.seconds()).map(|(a, z)| z - a);
     if warmup.value.is_none() {
         m.note = format!("warm-up: {}; {}", warmup.note, m.note);
     }
@@ -723,6 +800,8 @@ fn bulk(port: u16, total: u64, limit: Duration) -> Measure {
     };
     Measure {
         value,
+        work: value.map(|_| (st.acked * ACK_UNIT) as f64 / 1e6),
+        cpu: None,
         peak_mib: None,
         note,
     }
@@ -843,20 +922,31 @@ fn measure_memory(server: &mut ChildServer, b: &Budget) -> Measure {
         value,
         peak_mib: Some(hwm as f64 / 1024.0),
         note,
+        ..Measure::default()
     }
 }
 
 // ----- running and printing -----
 
+/// One metric's figures: ours, Node's, tokio-rustls's.
 struct Row {
     metric: String,
     unit: &'static str,
-    ours: Option<f64>,
-    node: Option<f64>,
+    figures: [Option<f64>; 3],
+    /// The same per server CPU-second (`None` for memory).
+    per_cpu: [Option<f64>; 3],
+}
+
+/// A measure's figure per server CPU-second.
+fn per_cpu(m: &Measure) -> Option<f64> {
+    match (m.work, m.cpu) {
+        (Some(work), Some(cpu)) if cpu > 0.0 => Some(work / cpu),
+        _ => None,
+    }
 }
 
 fn run_metric(m: &Metric, b: &Budget, cli: Option<&PathBuf>, rows: &mut Vec<Row>) {
-    let (ours, node) = match m.kind {
+    let (ours, node, tokio) = match m.kind {
         Kind::Memory => {
             let ours = match cli {
                 Some(bin) => match ChildServer::ours(bin, m.cert) {
@@ -871,16 +961,20 @@ fn run_metric(m: &Metric, b: &Budget, cli: Option<&PathBuf>, rows: &mut Vec<Row>
                 Ok(mut s) => measure_memory(&mut s, b),
                 Err(e) => failed(e),
             };
-            (ours, node)
+            (
+                ours,
+                node,
+                failed("not measured (it prints no connections)".into()),
+            )
         }
         kind => {
-            let measure = |port| match kind {
-                Kind::Bulk => measure_bulk(port, b),
-                _ => measure_handshakes(port, kind, b),
+            let measure = |port, cpu: &CpuProbe| match kind {
+                Kind::Bulk => measure_bulk(port, b, cpu),
+                _ => measure_handshakes(port, kind, b, cpu),
             };
             let ours = match OurServer::start(m.cert) {
                 Ok(s) => {
-                    let mut r = measure(s.port);
+                    let mut r = measure(s.port, &s.cpu);
                     let errors = s.client_errors.load(Ordering::Relaxed);
                     if errors > 0 {
                         r.note.push_str(&format!(", server clientErrors: {errors}"));
@@ -890,14 +984,22 @@ fn run_metric(m: &Metric, b: &Budget, cli: Option<&PathBuf>, rows: &mut Vec<Row>
                 Err(e) => failed(e),
             };
             let node = match ChildServer::node(m.cert, false) {
-                Ok(s) => measure(s.port),
+                Ok(s) => measure(s.port, &s.cpu()),
                 Err(e) => failed(e),
             };
-            (ours, node)
+            let tokio = match ChildServer::tokio(m.cert) {
+                Ok(s) => measure(s.port, &s.cpu()),
+                Err(e) => failed(e),
+            };
+            (ours, node, tokio)
         }
     };
-    eprintln!("  ours: {}", ours.note);
-    eprintln!("  node: {}", node.note);
+    for (who, m) in [("ours", &ours), ("node", &node), ("tokio", &tokio)] {
+        let cpu = m
+            .cpu
+            .map_or(String::new(), |c| format!(", server CPU {c:.2} s"));
+        eprintln!("  {who}: {}{cpu}", m.note);
+    }
     let unit = match m.kind {
         Kind::Full(_) | Kind::Resumed => "conn/s",
         Kind::Bulk => "MB/s",
@@ -906,15 +1008,15 @@ fn run_metric(m: &Metric, b: &Budget, cli: Option<&PathBuf>, rows: &mut Vec<Row>
     rows.push(Row {
         metric: m.name.clone(),
         unit,
-        ours: ours.value,
-        node: node.value,
+        figures: [ours.value, node.value, tokio.value],
+        per_cpu: [per_cpu(&ours), per_cpu(&node), per_cpu(&tokio)],
     });
     if let Kind::Memory = m.kind {
         rows.push(Row {
             metric: format!("{} peak RSS", m.name),
             unit: "MiB",
-            ours: ours.peak_mib,
-            node: node.peak_mib,
+            figures: [ours.peak_mib, node.peak_mib, tokio.peak_mib],
+            per_cpu: [None; 3],
         });
     }
 }
@@ -926,54 +1028,94 @@ fn failed(note: String) -> Measure {
     }
 }
 
-fn print_table(rows: &[Row]) {
+/// One table: metric, unit, ours, node, tokio, ours/node, ours/tokio.
+fn print_rows(title: &str, rows: &[(String, String, [Option<f64>; 3])]) {
     let fmt = |v: Option<f64>| match v {
         Some(v) if v >= 100.0 => format!("{v:.0}"),
         Some(v) => format!("{v:.1}"),
         None => "-".to_string(),
     };
-    let lines: Vec<[String; 5]> = rows
+    let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => format!("{:.2}", a / b),
+        _ => "-".to_string(),
+    };
+    let lines: Vec<[String; 7]> = rows
         .iter()
-        .map(|r| {
-            let ratio = match (r.ours, r.node) {
-                (Some(a), Some(b)) if b > 0.0 => format!("{:.2}", a / b),
-                _ => "-".to_string(),
-            };
+        .map(|(metric, unit, [ours, node, tokio])| {
             [
-                r.metric.clone(),
-                r.unit.to_string(),
-                fmt(r.ours),
-                fmt(r.node),
-                ratio,
+                metric.clone(),
+                unit.clone(),
+                fmt(*ours),
+                fmt(*node),
+                fmt(*tokio),
+                ratio(*ours, *node),
+                ratio(*ours, *tokio),
             ]
         })
         .collect();
-    let header = ["metric", "unit", "ours", "node", "ours/node"].map(String::from);
-    let mut width = [0; 5];
+    let header = [
+        "metric",
+        "unit",
+        "ours",
+        "node",
+        "tokio",
+        "ours/node",
+        "ours/tokio",
+    ]
+    .map(String::from);
+    let mut width = [0; 7];
     for l in std::iter::once(&header).chain(&lines) {
         for (w, cell) in width.iter_mut().zip(l) {
             *w = (*w).max(cell.len());
         }
     }
+    println!("{title}");
     for l in std::iter::once(&header).chain(&lines) {
-        println!(
-            "{:<w0$}  {:<w1$}  {:>w2$}  {:>w3$}  {:>w4$}",
-            l[0],
-            l[1],
-            l[2],
-            l[3],
-            l[4],
-            w0 = width[0],
-            w1 = width[1],
-            w2 = width[2],
-            w3 = width[3],
-            w4 = width[4]
-        );
+        let mut line = format!("{:<w$}  {:<u$}", l[0], l[1], w = width[0], u = width[1]);
+        for (cell, w) in l[2..].iter().zip(&width[2..]) {
+            line.push_str(&format!("  {cell:>w$}"));
+        }
+        println!("{line}");
     }
+}
+
+fn print_table(rows: &[Row]) {
+    let figures: Vec<_> = rows
+        .iter()
+        .map(|r| (r.metric.clone(), r.unit.to_string(), r.figures))
+        .collect();
+    print_rows(
+        "as the client saw it (tokio: a tokio-rustls sink on tokio's default runtime)",
+        &figures,
+    );
     println!("(ratio > 1 is better for ours on rates and MB/s, < 1 on memory)");
+    let per_cpu: Vec<_> = rows
+        .iter()
+        .filter(|r| r.per_cpu.iter().any(Option::is_some))
+        .map(|r| {
+            let unit = match r.unit {
+                "conn/s" => "conn/CPU-s",
+                "MB/s" => "MB/CPU-s",
+                other => other,
+            };
+            (r.metric.clone(), unit.to_string(), r.per_cpu)
+        })
+        .collect();
+    println!();
+    print_rows(
+        "per server CPU-second (user + system, from /proc)",
+        &per_cpu,
+    );
+    println!("(ratio > 1: ours does more per CPU-second)");
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--serve-tokio") {
+        // the bench's own child: the tokio-rustls server (see ChildServer::tokio)
+        let unit = args.get(4).and_then(|u| u.parse().ok()).unwrap_or(ACK_UNIT);
+        tokio_sink::serve(&args[2], &args[3], unit);
+    }
     let mut quick = false;
     let mut filters = Vec::new();
     for arg in std::env::args().skip(1) {

@@ -16,6 +16,9 @@ mod pfx_server;
 #[allow(dead_code)]
 #[path = "../examples/sni.rs"]
 mod sni;
+#[allow(dead_code)]
+#[path = "../examples/threads.rs"]
+mod threads;
 
 use node_tls::{EventLoop, Server};
 use std::cell::RefCell;
@@ -131,4 +134,38 @@ fn sni_serves_each_name_its_certificate() {
             format!("www.example.com: authorized true, certificate for {default}"),
         ]
     );
+}
+
+#[test]
+fn loops_on_threads_share_the_port() {
+    let (port, loops) = threads::serve_on_threads(&fixtures().join("spec"), 0, 2).unwrap();
+    assert_ne!(port, 0);
+    let ev = EventLoop::new().unwrap();
+    for _ in 0..6 {
+        let sock = node_tls::connect(
+            &ev,
+            node_tls::ConnectOptions::new(port)
+                .ca(std::fs::read(fixtures().join("spec/server-cert.pem")).unwrap()),
+        )
+        .unwrap();
+        let echoed = Rc::new(RefCell::new(Vec::new()));
+        sock.on_secure_connect(|sock| {
+            sock.write(b"ping");
+            sock.end();
+        });
+        let e = echoed.clone();
+        sock.on_data(move |_, d| e.borrow_mut().extend_from_slice(d));
+        let closed = Rc::new(RefCell::new(false));
+        let c = closed.clone();
+        sock.on_close(move |_, _| *c.borrow_mut() = true);
+        assert!(ev
+            .run_until(|| *closed.borrow(), Duration::from_secs(10))
+            .unwrap());
+        assert_eq!(echoed.borrow().as_slice(), b"ping");
+    }
+    for (handle, (stop, remote)) in loops {
+        stop.send(()).unwrap();
+        remote.wake().unwrap();
+        handle.join().unwrap();
+    }
 }

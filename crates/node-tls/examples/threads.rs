@@ -25,8 +25,11 @@ fn main() -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-/// A loop's thread, and what stops it (a message, then a wake-up).
-pub type Loop = (std::thread::JoinHandle<()>, (mpsc::Sender<()>, Remote));
+/// What stops a loop: a message, then a wake-up.
+pub type Stop = (mpsc::Sender<()>, Remote);
+
+/// A loop's thread, and what stops it.
+pub type Loop = (std::thread::JoinHandle<()>, Stop);
 
 /// Starts `threads` loops serving the docs' echo on `port` (0: a free one, the same
 /// for all); returns the port and the loops.
@@ -54,11 +57,7 @@ pub fn serve_on_threads(
 }
 
 /// One thread's loop: its own server on the shared port and context.
-fn one_loop(
-    context: SecureContext,
-    port: u16,
-    ready: mpsc::Sender<Result<(u16, (mpsc::Sender<()>, Remote)), String>>,
-) {
+fn one_loop(context: SecureContext, port: u16, ready: mpsc::Sender<Result<(u16, Stop), String>>) {
     let started = (|| {
         // An EventLoop and its handles stay on the thread that made them.
         let ev = EventLoop::new().map_err(|e| e.to_string())?;

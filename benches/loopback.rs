@@ -20,6 +20,9 @@
 //!   multi-threaded runtime (`support/tokio_sink.rs`, the same sink and ring provider), as
 //!   a child process: this bench binary run again with `--serve-tokio`.
 //!
+//! - tcp: the floor, the same loop, sink and client with no TLS (a `node_tls::net` server
+//!   and socket), so every figure also reads as a share of plain TCP.
+//!
 //! Two tables: the figures as the client saw them, and the same work per server
 //! CPU-second (user + system time from `/proc`: our server's thread, the children's
 //! processes, over the timed part only; 10 ms ticks, so `--quick` runs are too short to
@@ -267,7 +270,8 @@ struct OurServer {
 }
 
 impl OurServer {
-    fn start(cert: Cert) -> Result<Self, String> {
+    /// `plain`: the same sink on a plain `net` server of our loop (the TCP floor).
+    fn start(cert: Cert, plain: bool) -> Result<Self, String> {
         let (key, chain) = cert.files();
         let (key, chain) = (read_fixture(key), read_fixture(chain));
         let stop = Arc::new(AtomicBool::new(false));
@@ -278,9 +282,7 @@ impl OurServer {
             // EventLoop is not Send: made here, on its thread.
             let started = (|| {
                 let ev = EventLoop::new().map_err(|e| e.to_string())?;
-                let server = create_server(&ev, ServerOptions::new().key(key).cert(chain))
-                    .map_err(|e| e.to_string())?;
-                server.on_secure_connection(|sock| {
+                let sink = |sock: &TlsSocket| {
                     let (mut got, mut acked) = (0u64, 0u64);
                     sock.on_data(move |sock, data| {
                         got += data.len() as u64;
@@ -290,7 +292,17 @@ impl OurServer {
                             acked = units;
                         }
                     });
-                });
+                };
+                let server = if plain {
+                    let server = node_tls::net::create_server(&ev).map_err(|e| e.to_string())?;
+                    server.on_connection(sink);
+                    server
+                } else {
+                    let server = create_server(&ev, ServerOptions::new().key(key).cert(chain))
+                        .map_err(|e| e.to_string())?;
+                    server.on_secure_connection(sink);
+                    server
+                };
                 server.on_client_error(move |_, _| {
                     errors2.fetch_add(1, Ordering::Relaxed);
                 });
@@ -467,6 +479,29 @@ fn client_options(port: u16, context: SecureContext) -> ConnectOptions {
         .secure_context(context)
 }
 
+/// The client's connection: TLS, or plain TCP for the floor.
+fn open(
+    ev: &EventLoop,
+    port: u16,
+    context: SecureContext,
+    plain: bool,
+) -> Result<TlsSocket, node_tls::Error> {
+    if plain {
+        node_tls::net::connect(ev, port, "127.0.0.1")
+    } else {
+        connect(ev, client_options(port, context))
+    }
+}
+
+/// `f` once the connection is usable: `secureConnect`, or `connect` for plain TCP.
+fn on_ready(sock: &TlsSocket, f: impl FnMut(&TlsSocket) + 'static) {
+    if sock.encrypted() {
+        sock.on_secure_connect(f);
+    } else {
+        sock.on_connect(f);
+    }
+}
+
 #[derive(Debug, Default)]
 struct Handshakes {
     in_flight: usize,
@@ -488,6 +523,7 @@ fn handshakes(
     n: usize,
     concurrency: usize,
     limit: Duration,
+    plain: bool,
     mut context: impl FnMut(usize) -> SecureContext,
 ) -> (Handshakes, Duration, String) {
     let mut notes = String::new();
@@ -501,7 +537,7 @@ fn handshakes(
     let mut started = 0;
     loop {
         while started < n && stats.borrow().in_flight < concurrency && Instant::now() < deadline {
-            match connect(&ev, client_options(port, context(started))) {
+            match open(&ev, port, context(started), plain) {
                 Ok(sock) => watch_handshake(&sock, &stats, Instant::now()),
                 Err(e) => {
                     let mut st = stats.borrow_mut();
@@ -539,7 +575,7 @@ fn watch_handshake(sock: &TlsSocket, stats: &Rc<RefCell<Handshakes>>, begun: Ins
     // (secureConnect seen, session reused)
     let seen = Rc::new(RefCell::new((false, false)));
     let (st, ok) = (stats.clone(), seen.clone());
-    sock.on_secure_connect(move |sock| {
+    on_ready(sock, move |sock| {
         let reused = sock.is_session_reused();
         *ok.borrow_mut() = (true, reused);
         let mut st = st.borrow_mut();
@@ -582,7 +618,7 @@ fn watch_handshake(sock: &TlsSocket, stats: &Rc<RefCell<Handshakes>>, begun: Ins
 }
 
 /// A handshake metric against the server on `port`.
-fn measure_handshakes(port: u16, kind: Kind, b: &Budget, cpu: &CpuProbe) -> Measure {
+fn measure_handshakes(port: u16, kind: Kind, b: &Budget, cpu: &CpuProbe, plain: bool) -> Measure {
     let (resumed, concurrency) = match kind {
         Kind::Full(c) => (false, c),
         Kind::Resumed => (true, 1),
@@ -598,26 +634,30 @@ fn measure_handshakes(port: u16, kind: Kind, b: &Budget, cpu: &CpuProbe) -> Meas
     let cpu_used;
     let (stats, elapsed, notes) = if resumed {
         let shared = client_context();
-        let (w, _, wn) = handshakes(port, warmup, concurrency, b.limit, |_| shared.clone());
+        let (w, _, wn) = handshakes(port, warmup, concurrency, b.limit, plain, |_| {
+            shared.clone()
+        });
         note.push_str(&wn);
         if w.ok == 0 {
             note.push_str("warm-up failed; ");
         }
         let before = cpu.seconds();
-        let run = handshakes(port, n, concurrency, b.limit, |_| shared.clone());
+        let run = handshakes(port, n, concurrency, b.limit, plain, |_| shared.clone());
         cpu_used = before.zip(cpu.seconds()).map(|(a, z)| z - a);
         run
     } else {
         // Fresh contexts (no session to offer), made before the clock starts.
         let mut fresh: Vec<SecureContext> = (0..warmup).map(|_| client_context()).collect();
-        let (w, _, wn) = handshakes(port, warmup, concurrency, b.limit, |i| fresh[i].clone());
+        let (w, _, wn) = handshakes(port, warmup, concurrency, b.limit, plain, |i| {
+            fresh[i].clone()
+        });
         note.push_str(&wn);
         if w.ok == 0 {
             note.push_str("warm-up failed; ");
         }
         fresh = (0..n).map(|_| client_context()).collect();
         let before = cpu.seconds();
-        let run = handshakes(port, n, concurrency, b.limit, |i| fresh[i].clone());
+        let run = handshakes(port, n, concurrency, b.limit, plain, |i| fresh[i].clone());
         cpu_used = before.zip(cpu.seconds()).map(|(a, z)| z - a);
         run
     };
@@ -639,7 +679,7 @@ fn measure_handshakes(port: u16, kind: Kind, b: &Budget, cpu: &CpuProbe) -> Meas
                 .unwrap_or("closed before secureConnect")
         ));
     }
-    if stats.protocols != ["TLSv1.3"] {
+    if stats.protocols != ["TLSv1.3"] && !plain {
         note.push_str(&format!(", protocols {:?}", stats.protocols));
     }
     if let Some(c) = &stats.cipher {
@@ -704,10 +744,10 @@ fn pump(sock: &TlsSocket, st: &RefCell<Bulk>, chunk: &[u8], total: u64, deadline
 }
 
 /// A warm-up transfer of an eighth of the bytes (Node's JIT), then the measured one.
-fn measure_bulk(port: u16, b: &Budget, cpu: &CpuProbe) -> Measure {
-    let warmup = bulk(port, (b.bulk_bytes / 8).max(ACK_UNIT), b.limit);
+fn measure_bulk(port: u16, b: &Budget, cpu: &CpuProbe, plain: bool) -> Measure {
+    let warmup = bulk(port, (b.bulk_bytes / 8).max(ACK_UNIT), b.limit, plain);
     let before = cpu.seconds();
-    let mut m = bulk(port, b.bulk_bytes, b.limit);
+    let mut m = bulk(port, b.bulk_bytes, b.limit, plain);
     m.cpu = before.zip(cpu.seconds()).map(|(a, z)| z - a);
     if warmup.value.is_none() {
         m.note = format!("warm-up: {}; {}", warmup.note, m.note);
@@ -716,7 +756,7 @@ fn measure_bulk(port: u16, b: &Budget, cpu: &CpuProbe) -> Measure {
 }
 
 /// One connection sends `total` bytes; MB/s from `secureConnect` to the last ack.
-fn bulk(port: u16, total: u64, limit: Duration) -> Measure {
+fn bulk(port: u16, total: u64, limit: Duration, plain: bool) -> Measure {
     let ev = match EventLoop::new() {
         Ok(ev) => ev,
         Err(e) => {
@@ -726,7 +766,7 @@ fn bulk(port: u16, total: u64, limit: Duration) -> Measure {
             }
         }
     };
-    let sock = match connect(&ev, client_options(port, client_context())) {
+    let sock = match open(&ev, port, client_context(), plain) {
         Ok(s) => s,
         Err(e) => {
             return Measure {
@@ -739,7 +779,7 @@ fn bulk(port: u16, total: u64, limit: Duration) -> Measure {
     let chunk: Rc<Vec<u8>> = Rc::new((0..CHUNK).map(|i| (i % 251) as u8).collect());
     let deadline = Instant::now() + limit;
     let (s, c) = (st.clone(), chunk.clone());
-    sock.on_secure_connect(move |sock| {
+    on_ready(&sock, move |sock| {
         s.borrow_mut().start = Some(Instant::now());
         pump(sock, &s, &c, total, deadline);
     });
@@ -836,7 +876,7 @@ fn measure_memory(server: &mut ChildServer, b: &Budget) -> Measure {
         }
     };
     // A first connection, closed, so lazy start-up costs land in the baseline.
-    let (w, _, _) = handshakes(server.port, 1, 1, Duration::from_secs(5), |_| {
+    let (w, _, _) = handshakes(server.port, 1, 1, Duration::from_secs(5), false, |_| {
         client_context()
     });
     while server.connections < 1 && Instant::now() < deadline {
@@ -932,9 +972,9 @@ fn measure_memory(server: &mut ChildServer, b: &Budget) -> Measure {
 struct Row {
     metric: String,
     unit: &'static str,
-    figures: [Option<f64>; 3],
+    figures: [Option<f64>; 4],
     /// The same per server CPU-second (`None` for memory).
-    per_cpu: [Option<f64>; 3],
+    per_cpu: [Option<f64>; 4],
 }
 
 /// A measure's figure per server CPU-second.
@@ -946,7 +986,7 @@ fn per_cpu(m: &Measure) -> Option<f64> {
 }
 
 fn run_metric(m: &Metric, b: &Budget, cli: Option<&PathBuf>, rows: &mut Vec<Row>) {
-    let (ours, node, tokio) = match m.kind {
+    let (ours, node, tokio, tcp) = match m.kind {
         Kind::Memory => {
             let ours = match cli {
                 Some(bin) => match ChildServer::ours(bin, m.cert) {
@@ -961,20 +1001,17 @@ fn run_metric(m: &Metric, b: &Budget, cli: Option<&PathBuf>, rows: &mut Vec<Row>
                 Ok(mut s) => measure_memory(&mut s, b),
                 Err(e) => failed(e),
             };
-            (
-                ours,
-                node,
-                failed("not measured (it prints no connections)".into()),
-            )
+            let no = || failed("not measured".into());
+            (ours, node, no(), no())
         }
         kind => {
-            let measure = |port, cpu: &CpuProbe| match kind {
-                Kind::Bulk => measure_bulk(port, b, cpu),
-                _ => measure_handshakes(port, kind, b, cpu),
+            let measure = |port, cpu: &CpuProbe, plain| match kind {
+                Kind::Bulk => measure_bulk(port, b, cpu, plain),
+                _ => measure_handshakes(port, kind, b, cpu, plain),
             };
-            let ours = match OurServer::start(m.cert) {
+            let ours = match OurServer::start(m.cert, false) {
                 Ok(s) => {
-                    let mut r = measure(s.port, &s.cpu);
+                    let mut r = measure(s.port, &s.cpu, false);
                     let errors = s.client_errors.load(Ordering::Relaxed);
                     if errors > 0 {
                         r.note.push_str(&format!(", server clientErrors: {errors}"));
@@ -984,17 +1021,28 @@ fn run_metric(m: &Metric, b: &Budget, cli: Option<&PathBuf>, rows: &mut Vec<Row>
                 Err(e) => failed(e),
             };
             let node = match ChildServer::node(m.cert, false) {
-                Ok(s) => measure(s.port, &s.cpu()),
+                Ok(s) => measure(s.port, &s.cpu(), false),
                 Err(e) => failed(e),
             };
             let tokio = match ChildServer::tokio(m.cert) {
-                Ok(s) => measure(s.port, &s.cpu()),
+                Ok(s) => measure(s.port, &s.cpu(), false),
                 Err(e) => failed(e),
             };
-            (ours, node, tokio)
+            // the floor: the same loop, sink and client, plain TCP (no resumption there)
+            let tcp = match (kind, OurServer::start(m.cert, true)) {
+                (Kind::Resumed, _) => failed("no TLS, nothing to resume".into()),
+                (_, Ok(s)) => measure(s.port, &s.cpu, true),
+                (_, Err(e)) => failed(e),
+            };
+            (ours, node, tokio, tcp)
         }
     };
-    for (who, m) in [("ours", &ours), ("node", &node), ("tokio", &tokio)] {
+    for (who, m) in [
+        ("ours", &ours),
+        ("node", &node),
+        ("tokio", &tokio),
+        ("tcp", &tcp),
+    ] {
         let cpu = m
             .cpu
             .map_or(String::new(), |c| format!(", server CPU {c:.2} s"));
@@ -1008,15 +1056,20 @@ fn run_metric(m: &Metric, b: &Budget, cli: Option<&PathBuf>, rows: &mut Vec<Row>
     rows.push(Row {
         metric: m.name.clone(),
         unit,
-        figures: [ours.value, node.value, tokio.value],
-        per_cpu: [per_cpu(&ours), per_cpu(&node), per_cpu(&tokio)],
+        figures: [ours.value, node.value, tokio.value, tcp.value],
+        per_cpu: [
+            per_cpu(&ours),
+            per_cpu(&node),
+            per_cpu(&tokio),
+            per_cpu(&tcp),
+        ],
     });
     if let Kind::Memory = m.kind {
         rows.push(Row {
             metric: format!("{} peak RSS", m.name),
             unit: "MiB",
-            figures: [ours.peak_mib, node.peak_mib, tokio.peak_mib],
-            per_cpu: [None; 3],
+            figures: [ours.peak_mib, node.peak_mib, tokio.peak_mib, tcp.peak_mib],
+            per_cpu: [None; 4],
         });
     }
 }
@@ -1028,8 +1081,9 @@ fn failed(note: String) -> Measure {
     }
 }
 
-/// One table: metric, unit, ours, node, tokio, ours/node, ours/tokio.
-fn print_rows(title: &str, rows: &[(String, String, [Option<f64>; 3])]) {
+/// One table: metric, unit, ours, node, tokio, the TCP floor, ours/node, ours/tokio,
+/// ours as a share of the floor.
+fn print_rows(title: &str, rows: &[(String, String, [Option<f64>; 4])]) {
     let fmt = |v: Option<f64>| match v {
         Some(v) if v >= 100.0 => format!("{v:.0}"),
         Some(v) => format!("{v:.1}"),
@@ -1039,17 +1093,23 @@ fn print_rows(title: &str, rows: &[(String, String, [Option<f64>; 3])]) {
         (Some(a), Some(b)) if b > 0.0 => format!("{:.2}", a / b),
         _ => "-".to_string(),
     };
-    let lines: Vec<[String; 7]> = rows
+    let share = |a: Option<f64>, floor: Option<f64>| match (a, floor) {
+        (Some(a), Some(f)) if f > 0.0 => format!("{:.0}%", 100.0 * a / f),
+        _ => "-".to_string(),
+    };
+    let lines: Vec<[String; 9]> = rows
         .iter()
-        .map(|(metric, unit, [ours, node, tokio])| {
+        .map(|(metric, unit, [ours, node, tokio, tcp])| {
             [
                 metric.clone(),
                 unit.clone(),
                 fmt(*ours),
                 fmt(*node),
                 fmt(*tokio),
+                fmt(*tcp),
                 ratio(*ours, *node),
                 ratio(*ours, *tokio),
+                share(*ours, *tcp),
             ]
         })
         .collect();
@@ -1059,11 +1119,13 @@ fn print_rows(title: &str, rows: &[(String, String, [Option<f64>; 3])]) {
         "ours",
         "node",
         "tokio",
+        "tcp",
         "ours/node",
         "ours/tokio",
+        "ours/tcp",
     ]
     .map(String::from);
-    let mut width = [0; 7];
+    let mut width = [0; 9];
     for l in std::iter::once(&header).chain(&lines) {
         for (w, cell) in width.iter_mut().zip(l) {
             *w = (*w).max(cell.len());

@@ -74,13 +74,10 @@ fn verdict(err: Option<&node_tls::Error>) -> String {
     }
 }
 
-#[test]
-fn on_tls13_it_is_a_key_update_both_ways() {
-    if !have("openssl") {
-        return;
-    }
-    let (mut server, port) = s_server("-tls1_3");
-    let log = run(
+/// On `secureConnect`: `renegotiate()` (its return value logged), and in its callback
+/// (its verdict logged) a line for s_server to reverse; runs until the reversed line.
+fn renegotiate_then_hello(port: u16) -> Vec<String> {
+    run(
         port,
         |sock, log| {
             let l = log.clone();
@@ -91,7 +88,16 @@ fn on_tls13_it_is_a_key_update_both_ways() {
             log.borrow_mut().push(format!("returned:{started}"));
         },
         |log| log.iter().any(|l| l.contains("olleh")),
-    );
+    )
+}
+
+#[test]
+fn on_tls13_it_is_a_key_update_both_ways() {
+    if !have("openssl") {
+        return;
+    }
+    let (mut server, port) = s_server("-tls1_3");
+    let log = renegotiate_then_hello(port);
     assert_eq!(log[..2], ["returned:true", "renegotiated"], "{log:?}");
     assert!(log.iter().any(|l| l.contains("olleh")), "{log:?}");
 
@@ -114,18 +120,7 @@ fn on_tls12_it_is_an_error_and_nothing_is_sent() {
         return;
     }
     let (mut server, port) = s_server("-tls1_2");
-    let log = run(
-        port,
-        |sock, log| {
-            let l = log.clone();
-            let started = sock.renegotiate(RenegotiateOptions::default(), move |sock, err| {
-                l.borrow_mut().push(verdict(err));
-                sock.write(b"hello\n");
-            });
-            log.borrow_mut().push(format!("returned:{started}"));
-        },
-        |log| log.iter().any(|l| l.contains("olleh")),
-    );
+    let log = renegotiate_then_hello(port);
     assert_eq!(log[0], "returned:false", "{log:?}");
     assert_eq!(
         log[1],

@@ -465,3 +465,34 @@ fn an_adopted_std_stream_starts_tls() {
     assert!(tls.encrypted() || !tls.is_open());
     server.close();
 }
+
+/// A server side started on a plain socket needs its own certificate, and SNI contexts
+/// (which need a `tls.Server`) are refused by name.
+#[test]
+fn wrap_server_refuses_what_it_cannot_use() {
+    let ev = EventLoop::new().unwrap();
+    let server = net::create_server(&ev).unwrap();
+    let log = Log::default();
+    let l = log.clone();
+    server.on_connection(move |sock| {
+        let no_cert = sock.wrap_server(ServerOptions::new()).err().unwrap();
+        push(&l, format!("{} {no_cert}", no_cert.code()));
+        let sni = sock
+            .wrap_server(tls_server_options().sni_callback(|_, reply| reply.default_context()))
+            .err()
+            .unwrap();
+        push(&l, format!("{} {sni}", sni.code()));
+        sock.destroy();
+    });
+    let port = server.listen(0, "127.0.0.1").unwrap().port();
+    let _client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    run_until(&ev, &log, "ERR_INVALID_ARG_VALUE");
+    let log = log.borrow().clone();
+    assert!(log[0].starts_with("ERR_MISSING_OPTION"), "{log:?}");
+    assert!(
+        log[0].contains("`cert`") && !log[0].contains("SNI"),
+        "{log:?}"
+    );
+    assert!(log[1].contains("SNICallback"), "{log:?}");
+    server.close();
+}

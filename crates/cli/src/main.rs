@@ -277,7 +277,6 @@ fn stop_switch(
 struct ServerConfig {
     options: ServerOptions,
     staple: Option<Vec<u8>>,
-    sni: Vec<(String, node_tls::SecureContext)>,
     max_connections: Option<usize>,
 }
 
@@ -295,9 +294,6 @@ impl ServerConfig {
             server.on_ocsp_request(move |_, _, reply| reply.staple(staple.clone()));
         }
         server.set_max_connections(self.max_connections);
-        for (name, context) in &self.sni {
-            server.add_context(name, context.clone());
-        }
         let on_conn = *out;
         server.on_secure_connection(move |sock| {
             on_conn.secure(sock, EventName::SecureConnection.as_str(), false);
@@ -401,7 +397,9 @@ fn server_config(s: &Serve, out: &Out) -> Result<ServerConfig, ConfigError> {
     if let Some(list) = alpn_list(&s.common) {
         options = options.alpn_protocols(list)?;
     }
-    let sni = sni_contexts(s)?;
+    for (name, context) in sni_contexts(s)? {
+        options = options.add_context(name, context);
+    }
     let staple = match &s.ocsp_response {
         Some(path) => Some(read_file(path, "--ocsp-response")?),
         None => None,
@@ -409,7 +407,6 @@ fn server_config(s: &Serve, out: &Out) -> Result<ServerConfig, ConfigError> {
     Ok(ServerConfig {
         options,
         staple,
-        sni,
         max_connections: s.max_connections,
     })
 }

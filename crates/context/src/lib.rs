@@ -114,6 +114,15 @@ pub enum ClientAuth {
     Require,
 }
 
+/// The context of `createSecureContext({})`, made once per process and shared: for
+/// what needs a context and never speaks TLS with it (a plain `net` socket or server).
+pub fn empty_context() -> SecureContext {
+    static EMPTY: OnceLock<SecureContext> = OnceLock::new();
+    EMPTY
+        .get_or_init(|| create_secure_context(&SecureContextOptions::new()).expect("builds"))
+        .clone()
+}
+
 /// `tls.createSecureContext(details)`: parses and checks every option once and builds
 /// the rustls configurations, so a bad option fails here, named, and never later.
 pub fn create_secure_context(

@@ -194,6 +194,33 @@ fn make_context(
     .into())
 }
 
+/// A server side's context: one with a certificate, unless SNI contexts bring theirs
+/// (`sni`: some are given; `None`: this server side cannot have any); else
+/// `ERR_MISSING_OPTION` naming `cert`.
+fn server_context(
+    secure_context: Option<SecureContext>,
+    options: &SecureContextOptions,
+    sni: Option<bool>,
+) -> Result<SecureContext, Error> {
+    let context = make_context(secure_context, options)?;
+    if !context.has_credentials() && sni != Some(true) {
+        let why = match sni {
+            Some(_) => {
+                "a server needs a certificate: `key` and `cert`, `pfx`, a `secureContext` \
+                 holding them, or SNI contexts (`add_context`, `sni_callback`)"
+            }
+            None => {
+                "a server side needs a certificate: `key` and `cert`, `pfx`, or a \
+                 `secureContext` holding them"
+            }
+        };
+        return Err(ContextError::new("cert", why)
+            .with_code("ERR_MISSING_OPTION")
+            .into());
+    }
+    Ok(context)
+}
+
 /// An `SNICallback` given with the options (a closure shared by their clones).
 #[derive(Clone)]
 struct SniOption(Arc<Mutex<SniOptionFn>>);
@@ -313,16 +340,11 @@ impl ServerOptions {
                 "addContext"
             };
             let why = "SNI contexts need a tls.Server: give the socket its certificate";
-            return Err(ContextError::new(option, why).into());
-        }
-        let context = make_context(self.secure_context, &self.context)?;
-        if !context.has_credentials() {
-            let why = "a server side needs a certificate: `key` and `cert`, `pfx`, or a \
-                       `secureContext` holding them";
-            return Err(ContextError::new("cert", why)
-                .with_code("ERR_MISSING_OPTION")
+            return Err(ContextError::new(option, why)
+                .with_code("ERR_INVALID_ARG_VALUE")
                 .into());
         }
+        let context = server_context(self.secure_context, &self.context, None)?;
         Ok((context, self.tls))
     }
 
@@ -367,14 +389,8 @@ impl ServerOptions {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn create_server(ev: &EventLoop, options: ServerOptions) -> Result<Server, Error> {
-    let context = make_context(options.secure_context, &options.context)?;
-    if !context.has_credentials() && options.contexts.is_empty() && options.sni_callback.is_none() {
-        let why = "a server needs a certificate: `key` and `cert`, `pfx`, a `secureContext` \
-                   holding them, or SNI contexts (`add_context`, `sni_callback`)";
-        return Err(ContextError::new("cert", why)
-            .with_code("ERR_MISSING_OPTION")
-            .into());
-    }
+    let sni = !options.contexts.is_empty() || options.sni_callback.is_some();
+    let context = server_context(options.secure_context, &options.context, Some(sni))?;
     let mut pause_after_hello = options.tls.pause_after_hello;
     pause_after_hello |= !options.contexts.is_empty() || options.sni_callback.is_some();
     let sni_callback = options.sni_callback.map(|SniOption(f)| {

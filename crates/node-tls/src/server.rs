@@ -90,11 +90,7 @@ impl ServerState {
 
     /// A plain `net.Server`.
     pub(crate) fn plain() -> Self {
-        static NO_CONTEXT: std::sync::OnceLock<SecureContext> = std::sync::OnceLock::new();
-        let context = NO_CONTEXT.get_or_init(|| {
-            context::create_secure_context(&Default::default()).expect("the default context builds")
-        });
-        let mut server = Self::new(context.clone(), tls_core::ServerOptions::default());
+        let mut server = Self::new(context::empty_context(), tls_core::ServerOptions::default());
         server.plain = true;
         server
     }
@@ -307,13 +303,7 @@ impl Server {
     /// or a name (resolved now, the first address taken); Node's default of every
     /// interface is `"::"` or `"0.0.0.0"`.
     pub fn listen(&self, port: u16, host: &str) -> Result<SocketAddr, Error> {
-        let addr = crate::resolve::resolve_one(host, port)
-            .map_err(|e| Error::io(e, format!("listen {host}:{port}")))?;
-        let listener = mio::net::TcpListener::bind(addr)
-            .map_err(|e| Error::io(e, format!("listen {}:{}", addr.ip(), addr.port())))?;
-        let local = listener.local_addr().map_err(|e| Error::io(e, "listen"))?;
-        self.install(Listener::Tcp(listener), ServerAddress::Inet(local))?;
-        Ok(local)
+        self.listen_tcp(port, host, false)
     }
 
     /// `server.listen({ port, host, reusePort: true })` (modern Node): as
@@ -323,10 +313,17 @@ impl Server {
     /// them. Each must set it; port 0 picks a free port for the first, the others give
     /// the port it got.
     pub fn listen_reuse_port(&self, port: u16, host: &str) -> Result<SocketAddr, Error> {
+        self.listen_tcp(port, host, true)
+    }
+
+    fn listen_tcp(&self, port: u16, host: &str, reuse_port: bool) -> Result<SocketAddr, Error> {
         let addr = crate::resolve::resolve_one(host, port)
             .map_err(|e| Error::io(e, format!("listen {host}:{port}")))?;
         let what = || format!("listen {}:{}", addr.ip(), addr.port());
-        let bind = || -> std::io::Result<std::net::TcpListener> {
+        let bind = || -> std::io::Result<mio::net::TcpListener> {
+            if !reuse_port {
+                return mio::net::TcpListener::bind(addr);
+            }
             let socket = socket2::Socket::new(
                 socket2::Domain::for_address(addr),
                 socket2::Type::STREAM,
@@ -338,9 +335,9 @@ impl Server {
             // Node's default backlog
             socket.listen(511)?;
             socket.set_nonblocking(true)?;
-            Ok(socket.into())
+            Ok(mio::net::TcpListener::from_std(socket.into()))
         };
-        let listener = mio::net::TcpListener::from_std(bind().map_err(|e| Error::io(e, what()))?);
+        let listener = bind().map_err(|e| Error::io(e, what()))?;
         let local = listener.local_addr().map_err(|e| Error::io(e, "listen"))?;
         self.install(Listener::Tcp(listener), ServerAddress::Inet(local))?;
         Ok(local)

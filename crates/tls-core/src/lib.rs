@@ -590,12 +590,9 @@ impl Connection {
     /// or [`Connection::server`] to upgrade (STARTTLS), feeding the new one what was
     /// read and not yet used.
     pub fn plain() -> Self {
-        static NO_CONTEXT: std::sync::OnceLock<SecureContext> = std::sync::OnceLock::new();
-        let context = NO_CONTEXT.get_or_init(|| {
-            context::create_secure_context(&Default::default()).expect("the default context builds")
-        });
         let side = Side::Client(ClientOptions::new(""));
-        let mut conn = Self::new(context, side, None, None, Now::system());
+        let context = context::empty_context();
+        let mut conn = Self::new(&context, side, None, None, Now::system());
         conn.plain = true;
         conn.state = State::Open;
         conn

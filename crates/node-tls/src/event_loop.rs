@@ -23,7 +23,8 @@ const WAKE_TOKEN: Token = Token(usize::MAX);
 /// Reads per socket per turn before others get theirs (fairness).
 const READ_BUDGET: usize = 16;
 const READ_CHUNK: usize = 64 * 1024;
-/// Sent bytes kept at the front of a socket's output buffer before it is compacted.
+/// Sent bytes kept at the front of a socket's output buffer before it is compacted (once they are
+/// also at least as many as the unsent bytes behind them).
 const COMPACT_AT: usize = 64 * 1024;
 
 /// An event waiting for its handlers.
@@ -1118,8 +1119,10 @@ pub(crate) fn flush_dirty(state: &mut State) {
         if s.out_pos == s.out.len() {
             s.out.clear();
             s.out_pos = 0;
-        } else if s.out_pos >= COMPACT_AT {
-            // Drop what was sent, so a socket that never quite drains stays bounded.
+        } else if s.out_pos >= COMPACT_AT && s.out_pos >= s.out.len() - s.out_pos {
+            // Drop what was sent, so a socket that never quite drains stays bounded: once
+            // the sent part is at least the unsent part, so each byte moves at most once
+            // (compacting a long queue after every partial write moved it over and over).
             s.out.drain(..s.out_pos);
             s.out_pos = 0;
         }

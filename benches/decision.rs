@@ -5,9 +5,18 @@
 //! context's config. Prints the server's time per handshake (its calls only: the
 //! client's work is not counted) of each and (b)'s overhead.
 //!
+//! Then how handshakes scale over threads sharing one server `SecureContext` (its
+//! configs, session cache and ticket keys), as loops on several cores do: each thread
+//! drives its own rustls client against tls-core server connections in memory, full
+//! handshakes (no client session store) and resumed ones (a client session store per
+//! thread, so every thread's tickets come from the shared ticketer), for a fixed time
+//! with 1 thread and with one per core; handshakes per wall-clock second and the ratio.
+//! The client's work is on the same thread, so a thread's rate is bound by both sides and
+//! the client can never starve the server of a core.
+//!
 //! ```sh
-//! cargo bench --bench decision              # 2,000 handshakes per side and key type
-//! cargo bench --bench decision -- --quick   # 100
+//! cargo bench --bench decision              # 2,000 handshakes per side and key type, 2 s runs
+//! cargo bench --bench decision -- --quick   # 100, 0.2 s runs
 //! ```
 
 use context::{create_secure_context, ClientAuth, SecureContext, SecureContextOptions};
@@ -71,6 +80,14 @@ impl Server for Ours {
 /// Moves bytes between a rustls client and `server` until both handshakes are done;
 /// returns the time spent in the server's calls.
 fn handshake(client_config: &Arc<rustls::ClientConfig>, server: &mut impl Server) -> Duration {
+    handshake_kind(client_config, server).0
+}
+
+/// [`handshake`], and whether the client resumed a session.
+fn handshake_kind(
+    client_config: &Arc<rustls::ClientConfig>,
+    server: &mut impl Server,
+) -> (Duration, bool) {
     let mut spent = Duration::ZERO;
     let name = ServerName::try_from("localhost").expect("a name");
     let mut client = rustls::ClientConnection::new(client_config.clone(), name).expect("client");
@@ -91,7 +108,8 @@ fn handshake(client_config: &Arc<rustls::ClientConfig>, server: &mut impl Server
             client.process_new_packets().expect("client handshake");
         }
         if !client.is_handshaking() && server.secure() {
-            return spent;
+            let resumed = client.handshake_kind() == Some(rustls::HandshakeKind::Resumed);
+            return (spent, resumed);
         }
     }
     panic!("no handshake after 10 flights");
@@ -151,12 +169,69 @@ fn measure(label: &str, key: &str, cert: &str, n: usize) {
     );
 }
 
+/// Handshakes (and how many resumed) on `threads` threads for `time`, each thread with
+/// its own client (`resume`: with a session store of its own) against tls-core server
+/// connections on the one `server` context.
+fn rate(
+    server: &SecureContext,
+    client: &rustls::ClientConfig,
+    resume: bool,
+    threads: usize,
+    time: Duration,
+) -> (f64, usize, usize) {
+    let start = Instant::now();
+    let counts: Vec<(usize, usize)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(move || {
+                    let mut config = client.clone();
+                    config.resumption = if resume {
+                        rustls::client::Resumption::in_memory_sessions(64)
+                    } else {
+                        rustls::client::Resumption::disabled()
+                    };
+                    let config = Arc::new(config);
+                    let (mut done, mut resumed) = (0, 0);
+                    let end = Instant::now() + time;
+                    while Instant::now() < end {
+                        let conn = Connection::server(server, ServerOptions::default(), Now::system())
+                            .expect("server");
+                        let (_, r) = handshake_kind(&config, &mut Ours(conn, false));
+                        done += 1;
+                        resumed += usize::from(r);
+                    }
+                    (done, resumed)
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("a worker"))
+            .collect()
+    });
+    let elapsed = start.elapsed().as_secs_f64();
+    let done: usize = counts.iter().map(|c| c.0).sum();
+    let resumed = counts.iter().map(|c| c.1).sum();
+    (done as f64 / elapsed, done, resumed)
+}
+
+/// One key type's scaling: 1 thread, then one per core, full and resumed.
+fn scaling(label: &str, key: &str, cert: &str, cores: usize, time: Duration) {
+    let (server, client) = contexts(key, cert);
+    for (kind, resume) in [("full", false), ("resumed", true)] {
+        let (one, n1, r1) = rate(&server, &client, resume, 1, time);
+        let (all, n2, r2) = rate(&server, &client, resume, cores, time);
+        println!(
+            "{label:<10} {kind:<8} 1 thread {one:>8.0}/s ({r1} of {n1} resumed)   \
+             {cores} threads {all:>8.0}/s ({r2} of {n2} resumed)   x{:.2}",
+            all / one
+        );
+    }
+}
+
 fn main() {
-    let n = if std::env::args().any(|a| a == "--quick") {
-        100
-    } else {
-        2000
-    };
+    let quick = std::env::args().any(|a| a == "--quick");
+    let n = if quick { 100 } else { 2000 };
     println!("full TLS 1.3 handshakes in memory; server time per handshake:");
     measure("P-256", "leaf/p256-key.pem", "leaf/p256-chain.pem", n);
     measure(
@@ -164,5 +239,20 @@ fn main() {
         "leaf/rsa2048-key.pem",
         "leaf/rsa2048-chain.pem",
         n,
+    );
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    let time = Duration::from_millis(if quick { 200 } else { 2000 });
+    println!("\nscaling: TLS 1.3 handshakes per second in memory, one shared server context:");
+    if cores < 2 {
+        println!("  one CPU: nothing to compare");
+        return;
+    }
+    scaling("P-256", "leaf/p256-key.pem", "leaf/p256-chain.pem", cores, time);
+    scaling(
+        "RSA-2048",
+        "leaf/rsa2048-key.pem",
+        "leaf/rsa2048-chain.pem",
+        cores,
+        time,
     );
 }

@@ -4,60 +4,74 @@
 //!
 //! ```sh
 //! cargo build --release -p node-tls-cli            # `memory` runs our server as this binary
-//! cargo bench --bench loopback                     # every metric, about 20 s on 2 cores
+//! cargo bench --bench loopback                     # every metric, a few minutes on 2 cores
+//! cargo bench --bench loopback -- --report         # the same, and BENCHMARKS.md's tables and
+//!                                                  # benches/loopback.svg rewritten
 //! cargo bench --bench loopback -- --quick          # a smoke run: small counts, short limits
 //! cargo bench --bench loopback -- handshake bulk   # metrics whose name contains a word
 //! cargo bench --bench loopback -- --list           # the metric names
 //! ```
 //!
 //! The servers:
-//! - ours, for the rate and throughput metrics: in this process, on a thread of its own
-//!   with its own `EventLoop` (`create_server`, a sink that acks); for `memory`: the CLI
-//!   as a child process, `node-tls serve --mode sink --json` (found next to this bench's
-//!   binary, in `$CARGO_TARGET_DIR` or in `target/`, release build preferred).
-//! - node: always a child process, `node -e NODE_SERVER` (the script below: the same sink).
+//! - ours, for the rate, throughput and echo metrics: in this process, on a thread of its
+//!   own with its own `EventLoop` (`create_server`, a sink that acks, or an echo); for
+//!   `memory`: the CLI as a child process, `node-tls serve --mode sink --json` (found next
+//!   to this bench's binary, in `$CARGO_TARGET_DIR` or in `target/`, release preferred).
+//! - node: always a child process, `node -e NODE_SERVER` (the script below: the same sink
+//!   or echo).
 //! - tokio: what a Rust user would write instead, a tokio-rustls server on tokio's default
-//!   multi-threaded runtime (`support/tokio_sink.rs`, the same sink and ring provider), as
-//!   a child process: this bench binary run again with `--serve-tokio`.
-//!
+//!   multi-threaded runtime (`support/tokio_sink.rs`, the same sink or echo and ring
+//!   provider), as a child process: this bench binary run again with `--serve-tokio`.
 //! - tcp: the floor, the same loop, sink and client with no TLS (a `node_tls::net` server
 //!   and socket), so every figure also reads as a share of plain TCP.
+//!
+//! Where the machine has two or more CPUs and `taskset` (util-linux) works, every server
+//! runs on CPU 0 (our server's thread; every thread of a child) and the client on the last
+//! CPU, so the client's work never takes the server's core (the header line says so).
 //!
 //! Two tables: the figures as the client saw them, and the same work per server
 //! CPU-second (user + system time from `/proc`: our server's thread, the children's
 //! processes, over the timed part only; 10 ms ticks, so `--quick` runs are too short to
-//! read them), each with the ratios ours/node and ours/tokio.
+//! read them), each with the ratios ours/node and ours/tokio and ours as a share of TCP.
 //!
-//! Both servers discard what they read and send one byte back per MiB received: the
-//! client counts those acks to know what arrived, and keeps at most [`WINDOW`] unacked (the
-//! library has no `drain` event, so the window is the backpressure).
+//! The sink discards what it reads and sends one byte back per MiB received: the client
+//! counts those acks to know what arrived, and keeps at most [`WINDOW`] unacked (the
+//! window is the backpressure).
 //!
-//! The metrics (TLS 1.3 only: the client's `minVersion` is TLSv1.3):
+//! The metrics (the client offers TLS 1.3 only, or TLS 1.2 only for `-tls12`):
 //! - `handshake-full-*`: connect, handshake, `end()`, wait for `close`; N in a row
-//!   (`seq`) or 8 at a time (`c8`); a fresh client `SecureContext` per connection (made
+//!   (`seq`) or 10 at a time (`c10`); a fresh client `SecureContext` per connection (made
 //!   before the clock starts) so no session can resume, which is checked.
-//! - `handshake-resumed-seq-p256`: one client context for every connection, so TLS 1.3
+//! - `handshake-resumed-seq-p256[-tls12]`: one client context for every connection, so
 //!   tickets resume them (checked with `is_session_reused()`; warm-up connections get the
 //!   first tickets); the rate is over the resumed connections only, from their own times.
-//!   Against Node about one connection in three is a full handshake: OpenSSL issues two
-//!   tickets after a full handshake and none after a resumed one, and rustls's client uses
-//!   each TLS 1.3 ticket once (RFC 8446, C.4). Hence no concurrent variant: only a
+//!   Against Node about one TLS 1.3 connection in three is a full handshake: OpenSSL issues
+//!   two tickets after a full handshake and none after a resumed one, and rustls's client
+//!   uses each TLS 1.3 ticket once (RFC 8446, C.4). Hence no concurrent variant: only a
 //!   sequential run can time the resumed connections apart.
-//! - `bulk`: one connection sends 256 MiB in 64 KiB writes; MB/s (10^6 bytes) from
-//!   `secureConnect` to the last ack, after a warm-up connection that sends 32 MiB.
-//! - `memory-idle`: the server as a child process; 1,000 idle established connections
-//!   (fewer if `ulimit -n` is low); `(VmRSS with them - VmRSS before) / N` from
-//!   `/proc/<pid>/status`, and the peak (`VmHWM`).
+//! - `bulk-<protocol>-<cipher>[-w1k|-w1m]`: one connection sends 512 MiB in 64 KiB writes
+//!   (1 KiB, 1 MiB), the client offering that one suite; MB/s (10^6 bytes) from
+//!   `secureConnect` to the last ack, after a warm-up connection that sends 64 MiB.
+//! - `echo-1k-c1`, `echo-1k-c100`: 1 KiB request/response round trips on 1 and on 100
+//!   connections at once (each waits for its whole answer before the next request), 50,000
+//!   in all, timed once every connection is established; p50, p99 and p99.9 of the round
+//!   trips in microseconds, and round trips per server CPU-second.
+//! - `memory-idle-1k`, `memory-idle-10k`: the server as a child process; 1,000 and
+//!   10,000 idle established connections (fewer if `ulimit -n` is low);
+//!   `(VmRSS with them - VmRSS before) / N` from `/proc/<pid>/status`, and the peak
+//!   (`VmHWM`).
 //!
 //! Counts: 1,000 sequential and 2,000 concurrent connections after 50 warm-up ones, each
-//! run stopping after 10 s (`--quick`: 100 and 200 after 5, 2 s; 32 MiB; 100 idle
-//! connections). Every loop stops at its count or its time limit, whichever comes first;
-//! a limit that cuts a run short is said in the notes (on stderr, the table is on stdout).
+//! run stopping after 10 s (`--quick`: 100 and 200 after 5, 2 s; 32 MiB; 2,000 round trips;
+//! 100 and 200 idle connections). Every loop stops at its count or its time limit,
+//! whichever comes first; a limit that cuts a run short is said in the notes (on stderr,
+//! the table is on stdout).
 //!
 //! Reading the numbers: a handshake figure includes the TCP connect and close and the
-//! client's own work (ECDHE, chain verification), the same for both servers, so ratios
-//! are pulled towards 1 where the client's work rivals the server's (P-256). Client and
-//! server share the machine's cores; on a loaded 2-core machine the numbers are noisy.
+//! client's own work (ECDHE, chain verification), the same for every server, so ratios
+//! are pulled towards 1 where the client's work rivals the server's (P-256). With the
+//! client on its own core a server's wall-clock rate can be bound by the client; the
+//! per-CPU-second table is the one that compares the servers.
 
 use node_tls::{
     connect, create_secure_context, create_server, ConnectOptions, EventLoop, Remote,
@@ -85,8 +99,9 @@ const CHUNK: usize = 64 * 1024;
 /// How long connections still in flight at a time limit may take to finish.
 const GRACE: Duration = Duration::from_secs(5);
 
-/// Node's side: the same sink as ours. Args: key file, cert file, ack unit, `1` to print
-/// one line per `secureConnection` (the memory metric counts them).
+/// Node's side: the same sink as ours. Args: key file, cert file, ack unit (0: an echo
+/// server instead of the sink), `1` to print one line per `secureConnection` (the memory
+/// metric counts them).
 const NODE_SERVER: &str = r#"
 const tls = require('tls'); const fs = require('fs');
 const [key, cert, unit, verbose] = process.argv.slice(1);
@@ -94,13 +109,15 @@ const UNIT = Number(unit);
 const options = { key: fs.readFileSync(key), cert: fs.readFileSync(cert) };
 const server = tls.createServer(options, (socket) => {
   if (verbose === '1') console.log('{"event":"secureConnection"}');
+  socket.setNoDelay(true); // as ours and the tokio sink
+  socket.on('error', () => {});
+  if (UNIT === 0) { socket.on('data', (d) => socket.write(d)); return; } // echo
   let got = 0, acked = 0;
   socket.on('data', (d) => {
     got += d.length;
     const units = Math.floor(got / UNIT);
     if (units > acked) { socket.write(Buffer.alloc(units - acked, 107)); acked = units; }
   });
-  socket.on('error', () => {});
 });
 server.on('tlsClientError', (e) => console.error('node server: tlsClientError ' + e.code));
 server.listen(0, '127.0.0.1', () =>
@@ -137,8 +154,39 @@ enum Kind {
     Full(usize),
     /// Resumed handshakes, one at a time.
     Resumed,
-    Bulk,
-    Memory,
+    /// One connection sends the budget's bytes in writes of this size.
+    Bulk(usize),
+    /// [`REQUEST`]-byte round trips on this many connections at once.
+    Echo(usize),
+    /// Idle established connections: the budget's `idle`, or its `idle_many`.
+    Memory { many: bool },
+}
+
+/// What the client offers: TLS 1.3 only, or TLS 1.2 only, and a cipher list.
+#[derive(Clone, Copy, Debug)]
+struct Client {
+    tls12: bool,
+    ciphers: Option<&'static str>,
+}
+
+const TLS13: Client = Client {
+    tls12: false,
+    ciphers: None,
+};
+
+const TLS12: Client = Client {
+    tls12: true,
+    ciphers: None,
+};
+
+impl Client {
+    fn protocol(self) -> &'static str {
+        if self.tls12 {
+            "TLSv1.2"
+        } else {
+            "TLSv1.3"
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -146,36 +194,63 @@ struct Metric {
     name: String,
     kind: Kind,
     cert: Cert,
+    client: Client,
 }
 
+/// The echo metric's request (and answer) size.
+const REQUEST: usize = 1024;
+
 fn metrics() -> Vec<Metric> {
+    let metric = |name: String, kind, cert, client| Metric {
+        name,
+        kind,
+        cert,
+        client,
+    };
     let mut all = Vec::new();
-    for (kind, tag) in [(Kind::Full(1), "seq"), (Kind::Full(8), "c8")] {
+    for (kind, tag) in [(Kind::Full(1), "seq"), (Kind::Full(10), "c10")] {
         for cert in [Cert::Rsa2048, Cert::P256] {
-            all.push(Metric {
-                name: format!("handshake-full-{tag}-{}", cert.name()),
-                kind,
-                cert,
-            });
+            let name = format!("handshake-full-{tag}-{}", cert.name());
+            all.push(metric(name, kind, cert, TLS13));
         }
     }
-    // Sequential only: against Node every third connection is a full handshake (see
-    // the module doc), which only a sequential run can set apart.
-    all.push(Metric {
-        name: "handshake-resumed-seq-p256".into(),
-        kind: Kind::Resumed,
-        cert: Cert::P256,
-    });
-    all.push(Metric {
-        name: "bulk-p256".into(),
-        kind: Kind::Bulk,
-        cert: Cert::P256,
-    });
-    all.push(Metric {
-        name: "memory-idle-p256".into(),
-        kind: Kind::Memory,
-        cert: Cert::P256,
-    });
+    let name = "handshake-full-seq-p256-tls12".to_string();
+    all.push(metric(name, Kind::Full(1), Cert::P256, TLS12));
+    // Sequential only: against Node every third TLS 1.3 connection is a full handshake
+    // (see the module doc), which only a sequential run can set apart.
+    for (suffix, client) in [("", TLS13), ("-tls12", TLS12)] {
+        let name = format!("handshake-resumed-seq-p256{suffix}");
+        all.push(metric(name, Kind::Resumed, Cert::P256, client));
+    }
+    let suites = [
+        ("tls13-aes128", false, "TLS_AES_128_GCM_SHA256"),
+        ("tls13-aes256", false, "TLS_AES_256_GCM_SHA384"),
+        ("tls13-chacha20", false, "TLS_CHACHA20_POLY1305_SHA256"),
+        ("tls12-aes128", true, "ECDHE-ECDSA-AES128-GCM-SHA256"),
+    ];
+    for (tag, tls12, suite) in suites {
+        let client = Client {
+            tls12,
+            ciphers: Some(suite),
+        };
+        all.push(metric(format!("bulk-{tag}"), Kind::Bulk(CHUNK), Cert::P256, client));
+    }
+    let aes128 = Client {
+        tls12: false,
+        ciphers: Some("TLS_AES_128_GCM_SHA256"),
+    };
+    for (tag, size) in [("w1k", 1024), ("w1m", 1 << 20)] {
+        let name = format!("bulk-tls13-aes128-{tag}");
+        all.push(metric(name, Kind::Bulk(size), Cert::P256, aes128));
+    }
+    for connections in [1, 100] {
+        let name = format!("echo-1k-c{connections}");
+        all.push(metric(name, Kind::Echo(connections), Cert::P256, TLS13));
+    }
+    for (tag, many) in [("1k", false), ("10k", true)] {
+        let name = format!("memory-idle-{tag}-p256");
+        all.push(metric(name, Kind::Memory { many }, Cert::P256, TLS13));
+    }
     all
 }
 
@@ -187,7 +262,10 @@ struct Budget {
     warmup: usize,
     limit: Duration,
     bulk_bytes: u64,
+    /// Round trips per echo metric (all connections together).
+    requests: usize,
     idle: usize,
+    idle_many: usize,
     memory_limit: Duration,
 }
 
@@ -196,9 +274,11 @@ const FULL: Budget = Budget {
     concurrent: 2000,
     warmup: 50,
     limit: Duration::from_secs(10),
-    bulk_bytes: 256 * ACK_UNIT,
+    bulk_bytes: 512 * ACK_UNIT,
+    requests: 50_000,
     idle: 1000,
-    memory_limit: Duration::from_secs(30),
+    idle_many: 10_000,
+    memory_limit: Duration::from_secs(60),
 };
 
 const QUICK: Budget = Budget {
@@ -207,7 +287,9 @@ const QUICK: Budget = Budget {
     warmup: 5,
     limit: Duration::from_secs(2),
     bulk_bytes: 32 * ACK_UNIT,
+    requests: 2_000,
     idle: 100,
+    idle_many: 200,
     memory_limit: Duration::from_secs(10),
 };
 
@@ -222,6 +304,8 @@ struct Measure {
     cpu: Option<f64>,
     /// A second figure for the memory metric: peak RSS in MiB.
     peak_mib: Option<f64>,
+    /// The echo metric's round trips, p50, p99 and p99.9, in microseconds.
+    latency_us: Option<[f64; 3]>,
     /// What a reader should know (counts, reuse, a limit that cut the run short, errors).
     note: String,
 }
@@ -253,6 +337,42 @@ impl CpuProbe {
     }
 }
 
+/// Whether servers run on CPU 0 and the client on the last CPU (set once, in `main`).
+static PINNED: AtomicBool = AtomicBool::new(false);
+
+/// `taskset` (util-linux) with these arguments; whether it succeeded.
+fn taskset(args: &[String]) -> bool {
+    Command::new("taskset")
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Pins the calling thread (the client) to the last CPU, where there are two or more
+/// and `taskset` works; servers then go to CPU 0 ([`pin_server`]).
+fn pin_client(cores: usize) -> bool {
+    let pinned = cores >= 2
+        && thread_id().is_some_and(|tid| {
+            taskset(&["-pc".into(), (cores - 1).to_string(), tid.to_string()])
+        });
+    PINNED.store(pinned, Ordering::Relaxed);
+    pinned
+}
+
+/// Pins a server to CPU 0: a thread of ours, or every thread of a child (`-a`; threads
+/// it starts later inherit it), when the client is pinned.
+fn pin_server(id: u32, all_threads: bool) {
+    if PINNED.load(Ordering::Relaxed) {
+        let mut args = vec![if all_threads { "-apc" } else { "-pc" }.to_string()];
+        args.extend(["0".to_string(), id.to_string()]);
+        if !taskset(&args) {
+            eprintln!("note: could not pin server {id} to CPU 0");
+        }
+    }
+}
+
 /// The id of the calling thread (`/proc/thread-self` is `<pid>/task/<tid>`).
 fn thread_id() -> Option<u32> {
     let link = std::fs::read_link("/proc/thread-self").ok()?;
@@ -270,8 +390,9 @@ struct OurServer {
 }
 
 impl OurServer {
-    /// `plain`: the same sink on a plain `net` server of our loop (the TCP floor).
-    fn start(cert: Cert, plain: bool) -> Result<Self, String> {
+    /// `plain`: the same sink on a plain `net` server of our loop (the TCP floor);
+    /// `echo`: an echo server instead of the sink.
+    fn start(cert: Cert, plain: bool, echo: bool) -> Result<Self, String> {
         let (key, chain) = cert.files();
         let (key, chain) = (read_fixture(key), read_fixture(chain));
         let stop = Arc::new(AtomicBool::new(false));
@@ -282,7 +403,13 @@ impl OurServer {
             // EventLoop is not Send: made here, on its thread.
             let started = (|| {
                 let ev = EventLoop::new().map_err(|e| e.to_string())?;
-                let sink = |sock: &TlsSocket| {
+                let sink = move |sock: &TlsSocket| {
+                    if echo {
+                        sock.on_data(|sock, data| {
+                            sock.write(data);
+                        });
+                        return;
+                    }
                     let (mut got, mut acked) = (0u64, 0u64);
                     sock.on_data(move |sock, data| {
                         got += data.len() as u64;
@@ -311,6 +438,9 @@ impl OurServer {
             })();
             match started {
                 Ok((ev, _server, port)) => {
+                    if let Some(tid) = thread_id() {
+                        pin_server(tid, false);
+                    }
                     let _ = tx.send(Ok((port, ev.remote(), thread_id().unwrap_or(0))));
                     while !stop2.load(Ordering::Relaxed) {
                         if let Err(e) = ev
@@ -359,10 +489,11 @@ struct ChildServer {
 }
 
 impl ChildServer {
-    fn node(cert: Cert, verbose: bool) -> Result<Self, String> {
+    /// `unit`: the sink's ack unit, 0 for an echo server.
+    fn node(cert: Cert, unit: u64, verbose: bool) -> Result<Self, String> {
         let (key, chain) = cert.files();
         let (key, chain) = (fixture(key), fixture(chain));
-        let unit = ACK_UNIT.to_string();
+        let unit = unit.to_string();
         let args = [
             key.to_str().unwrap_or_default(),
             chain.to_str().unwrap_or_default(),
@@ -372,15 +503,16 @@ impl ChildServer {
         Self::wait_listening(Proc::node(NODE_SERVER, &args), "node")
     }
 
-    /// The tokio-rustls sink: this bench binary again, as `--serve-tokio`.
-    fn tokio(cert: Cert) -> Result<Self, String> {
+    /// The tokio-rustls sink (`unit` 0: echo): this bench binary again, as
+    /// `--serve-tokio`.
+    fn tokio(cert: Cert, unit: u64) -> Result<Self, String> {
         let (key, chain) = cert.files();
         let exe = std::env::current_exe().map_err(|e| e.to_string())?;
         let mut cmd = Command::new(exe);
         cmd.arg("--serve-tokio")
             .arg(fixture(key))
             .arg(fixture(chain))
-            .arg(ACK_UNIT.to_string());
+            .arg(unit.to_string());
         Self::wait_listening(Proc::spawn(cmd), "the tokio-rustls sink")
     }
 
@@ -411,6 +543,7 @@ impl ChildServer {
             if v["event"] == "listening" {
                 let port = v["port"].as_u64().or_else(|| v["address"]["port"].as_u64());
                 if let Some(port) = port.and_then(|p| u16::try_from(p).ok()) {
+                    pin_server(proc.id(), true);
                     return Ok(Self {
                         proc,
                         port,
@@ -465,10 +598,15 @@ fn our_cli() -> Option<PathBuf> {
 
 // ----- the client -----
 
-fn client_context() -> SecureContext {
+fn client_context(client: Client) -> SecureContext {
     let options = SecureContextOptions::new()
         .ca(read_fixture("ca/root-cert.pem"))
-        .min_version("TLSv1.3");
+        .min_version(client.protocol())
+        .max_version(client.protocol());
+    let options = match client.ciphers {
+        Some(list) => options.ciphers(list),
+        None => options,
+    };
     create_secure_context(&options).expect("the client context")
 }
 
@@ -618,8 +756,8 @@ fn watch_handshake(sock: &TlsSocket, stats: &Rc<RefCell<Handshakes>>, begun: Ins
 }
 
 /// A handshake metric against the server on `port`.
-fn measure_handshakes(port: u16, kind: Kind, b: &Budget, cpu: &CpuProbe, plain: bool) -> Measure {
-    let (resumed, concurrency) = match kind {
+fn measure_handshakes(port: u16, m: &Metric, b: &Budget, cpu: &CpuProbe, plain: bool) -> Measure {
+    let (resumed, concurrency) = match m.kind {
         Kind::Full(c) => (false, c),
         Kind::Resumed => (true, 1),
         _ => unreachable!("not a handshake metric"),
@@ -633,7 +771,7 @@ fn measure_handshakes(port: u16, kind: Kind, b: &Budget, cpu: &CpuProbe, plain: 
     let mut note = String::new();
     let cpu_used;
     let (stats, elapsed, notes) = if resumed {
-        let shared = client_context();
+        let shared = client_context(m.client);
         let (w, _, wn) = handshakes(port, warmup, concurrency, b.limit, plain, |_| {
             shared.clone()
         });
@@ -647,7 +785,8 @@ fn measure_handshakes(port: u16, kind: Kind, b: &Budget, cpu: &CpuProbe, plain: 
         run
     } else {
         // Fresh contexts (no session to offer), made before the clock starts.
-        let mut fresh: Vec<SecureContext> = (0..warmup).map(|_| client_context()).collect();
+        let mut fresh: Vec<SecureContext> =
+            (0..warmup).map(|_| client_context(m.client)).collect();
         let (w, _, wn) = handshakes(port, warmup, concurrency, b.limit, plain, |i| {
             fresh[i].clone()
         });
@@ -655,7 +794,7 @@ fn measure_handshakes(port: u16, kind: Kind, b: &Budget, cpu: &CpuProbe, plain: 
         if w.ok == 0 {
             note.push_str("warm-up failed; ");
         }
-        fresh = (0..n).map(|_| client_context()).collect();
+        fresh = (0..n).map(|_| client_context(m.client)).collect();
         let before = cpu.seconds();
         let run = handshakes(port, n, concurrency, b.limit, plain, |i| fresh[i].clone());
         cpu_used = before.zip(cpu.seconds()).map(|(a, z)| z - a);
@@ -679,7 +818,7 @@ fn measure_handshakes(port: u16, kind: Kind, b: &Budget, cpu: &CpuProbe, plain: 
                 .unwrap_or("closed before secureConnect")
         ));
     }
-    if stats.protocols != ["TLSv1.3"] && !plain {
+    if stats.protocols != [m.client.protocol()] && !plain {
         note.push_str(&format!(", protocols {:?}", stats.protocols));
     }
     if let Some(c) = &stats.cipher {
@@ -707,13 +846,14 @@ fn measure_handshakes(port: u16, kind: Kind, b: &Budget, cpu: &CpuProbe, plain: 
         value,
         work: value.map(|_| stats.ok as f64),
         cpu: cpu_used,
-        peak_mib: None,
         note,
+        ..Measure::default()
     }
 }
 
 #[derive(Debug, Default)]
 struct Bulk {
+    cipher: Option<String>,
     sent: u64,
     acked: u64,
     start: Option<Instant>,
@@ -744,10 +884,14 @@ fn pump(sock: &TlsSocket, st: &RefCell<Bulk>, chunk: &[u8], total: u64, deadline
 }
 
 /// A warm-up transfer of an eighth of the bytes (Node's JIT), then the measured one.
-fn measure_bulk(port: u16, b: &Budget, cpu: &CpuProbe, plain: bool) -> Measure {
-    let warmup = bulk(port, (b.bulk_bytes / 8).max(ACK_UNIT), b.limit, plain);
+fn measure_bulk(port: u16, metric: &Metric, b: &Budget, cpu: &CpuProbe, plain: bool) -> Measure {
+    let Kind::Bulk(write) = metric.kind else {
+        unreachable!("not a bulk metric")
+    };
+    let client = (!plain).then_some(metric.client);
+    let warmup = bulk(port, (b.bulk_bytes / 8).max(ACK_UNIT), b.limit, client, write);
     let before = cpu.seconds();
-    let mut m = bulk(port, b.bulk_bytes, b.limit, plain);
+    let mut m = bulk(port, b.bulk_bytes, b.limit, client, write);
     m.cpu = before.zip(cpu.seconds()).map(|(a, z)| z - a);
     if warmup.value.is_none() {
         m.note = format!("warm-up: {}; {}", warmup.note, m.note);
@@ -755,8 +899,9 @@ fn measure_bulk(port: u16, b: &Budget, cpu: &CpuProbe, plain: bool) -> Measure {
     m
 }
 
-/// One connection sends `total` bytes; MB/s from `secureConnect` to the last ack.
-fn bulk(port: u16, total: u64, limit: Duration, plain: bool) -> Measure {
+/// One connection (TLS as `client` offers, plain TCP for `None`) sends `total` bytes in
+/// writes of `write` bytes; MB/s from `secureConnect` to the last ack.
+fn bulk(port: u16, total: u64, limit: Duration, client: Option<Client>, write: usize) -> Measure {
     let ev = match EventLoop::new() {
         Ok(ev) => ev,
         Err(e) => {
@@ -766,7 +911,8 @@ fn bulk(port: u16, total: u64, limit: Duration, plain: bool) -> Measure {
             }
         }
     };
-    let sock = match open(&ev, port, client_context(), plain) {
+    let context = client_context(client.unwrap_or(TLS13));
+    let sock = match open(&ev, port, context, client.is_none()) {
         Ok(s) => s,
         Err(e) => {
             return Measure {
@@ -776,11 +922,15 @@ fn bulk(port: u16, total: u64, limit: Duration, plain: bool) -> Measure {
         }
     };
     let st = Rc::new(RefCell::new(Bulk::default()));
-    let chunk: Rc<Vec<u8>> = Rc::new((0..CHUNK).map(|i| (i % 251) as u8).collect());
+    let chunk: Rc<Vec<u8>> = Rc::new((0..write).map(|i| (i % 251) as u8).collect());
     let deadline = Instant::now() + limit;
     let (s, c) = (st.clone(), chunk.clone());
     on_ready(&sock, move |sock| {
-        s.borrow_mut().start = Some(Instant::now());
+        {
+            let mut st = s.borrow_mut();
+            st.start = Some(Instant::now());
+            st.cipher = sock.get_cipher().map(|c| c.standard_name.to_string());
+        }
         pump(sock, &s, &c, total, deadline);
     });
     let (s, c) = (st.clone(), chunk.clone());
@@ -817,6 +967,9 @@ fn bulk(port: u16, total: u64, limit: Duration, plain: bool) -> Measure {
     let _ = ev.run_until(|| st.borrow().closed, GRACE);
     let st = std::mem::take(&mut *st.borrow_mut());
     let mut note = format!("{} MiB acked of {} MiB", st.acked, total / ACK_UNIT);
+    if let Some(c) = &st.cipher {
+        note.push_str(&format!(", {c}"));
+    }
     if !finished {
         note.push_str(&format!(
             ", STALLED: {} MiB sent, {} acked after {:?}",
@@ -841,9 +994,164 @@ fn bulk(port: u16, total: u64, limit: Duration, plain: bool) -> Measure {
     Measure {
         value,
         work: value.map(|_| (st.acked * ACK_UNIT) as f64 / 1e6),
-        cpu: None,
-        peak_mib: None,
         note,
+        ..Measure::default()
+    }
+}
+
+/// The echo metric's client state, over all its connections.
+#[derive(Debug, Default)]
+struct Echo {
+    /// Round trips begun, and their times once answered.
+    started: usize,
+    samples: Vec<Duration>,
+    /// Connections established, and done (ended after their last answer).
+    ready: usize,
+    done: usize,
+    error: Option<String>,
+}
+
+/// A warm-up run of a tenth of the requests, then the measured one.
+fn measure_echo(port: u16, m: &Metric, b: &Budget, cpu: &CpuProbe, plain: bool) -> Measure {
+    let Kind::Echo(connections) = m.kind else {
+        unreachable!("not an echo metric")
+    };
+    let client = (!plain).then_some(m.client);
+    let warmup = echo(port, (b.requests / 10).max(connections), b.limit, client, connections);
+    let before = cpu.seconds();
+    let mut measure = echo(port, b.requests, b.limit, client, connections);
+    measure.cpu = before.zip(cpu.seconds()).map(|(a, z)| z - a);
+    if warmup.latency_us.is_none() {
+        measure.note = format!("warm-up: {}; {}", warmup.note, measure.note);
+    }
+    measure
+}
+
+/// `requests` round trips of [`REQUEST`] bytes over `connections` connections at once,
+/// once all are established (so no handshake competes with the round trips): each writes
+/// a request, waits for all of its echo, then writes the next; the latency of one is from
+/// its write to its answer's last byte.
+fn echo(
+    port: u16,
+    requests: usize,
+    limit: Duration,
+    client: Option<Client>,
+    connections: usize,
+) -> Measure {
+    let ev = match EventLoop::new() {
+        Ok(ev) => ev,
+        Err(e) => return failed(e.to_string()),
+    };
+    let st = Rc::new(RefCell::new(Echo::default()));
+    let request: Rc<Vec<u8>> = Rc::new((0..REQUEST).map(|i| (i % 251) as u8).collect());
+    let deadline = Instant::now() + limit;
+    let mut socks = Vec::new();
+    for _ in 0..connections {
+        let context = client_context(client.unwrap_or(TLS13));
+        let sock = match open(&ev, port, context, client.is_none()) {
+            Ok(s) => s,
+            Err(e) => return failed(format!("connect: {e}")),
+        };
+        // when this connection's request went out, and how much of its echo is back
+        let sent = Rc::new(RefCell::new((Instant::now(), 0usize)));
+        let next = {
+            let (st, sent, request) = (st.clone(), sent.clone(), request.clone());
+            move |sock: &TlsSocket| {
+                let go = {
+                    let mut st = st.borrow_mut();
+                    let go = st.started < requests && Instant::now() < deadline;
+                    st.started += usize::from(go);
+                    if !go {
+                        st.done += 1;
+                    }
+                    go
+                };
+                if go {
+                    *sent.borrow_mut() = (Instant::now(), 0);
+                    sock.write(&request);
+                } else {
+                    sock.end();
+                }
+            }
+        };
+        let s = st.clone();
+        on_ready(&sock, move |_| s.borrow_mut().ready += 1);
+        let first = next.clone();
+        let s = st.clone();
+        sock.on_data(move |sock, data| {
+            let answered = {
+                let mut sent = sent.borrow_mut();
+                sent.1 += data.len();
+                (sent.1 >= REQUEST).then(|| sent.0.elapsed())
+            };
+            if let Some(latency) = answered {
+                s.borrow_mut().samples.push(latency);
+                next(sock);
+            }
+        });
+        let s = st.clone();
+        sock.on_error(move |_, e| {
+            s.borrow_mut()
+                .error
+                .get_or_insert_with(|| format!("{}: {e}", e.code()));
+        });
+        socks.push((sock, first));
+    }
+    let ready = ev
+        .run_until(
+            || {
+                let st = st.borrow();
+                st.ready >= connections || st.error.is_some()
+            },
+            limit,
+        )
+        .unwrap_or(false);
+    if ready && st.borrow().error.is_none() {
+        for (sock, first) in &socks {
+            first(sock);
+        }
+    }
+    let finished = ready
+        && ev
+            .run_until(
+            || {
+                let st = st.borrow();
+                st.done >= connections || st.error.is_some()
+            },
+            limit + GRACE,
+        )
+        .unwrap_or(false);
+    for (sock, _) in &socks {
+        sock.destroy();
+    }
+    let _ = ev.run_until(|| false, Duration::from_millis(20));
+    let mut st = std::mem::take(&mut *st.borrow_mut());
+    let mut note = format!(
+        "{} round trips of {} on {connections} connection(s)",
+        st.samples.len(),
+        requests
+    );
+    if !finished {
+        note.push_str(&format!(", STALLED after {:?}", limit + GRACE));
+    } else if st.samples.len() < requests {
+        note.push_str(", time limit");
+    }
+    if let Some(e) = &st.error {
+        note.push_str(&format!(", ERROR {e}"));
+    }
+    st.samples.sort_unstable();
+    let at = |q: f64| {
+        let i = ((st.samples.len() as f64 * q).ceil() as usize).clamp(1, st.samples.len()) - 1;
+        st.samples[i].as_secs_f64() * 1e6
+    };
+    let latency = (finished && st.error.is_none() && !st.samples.is_empty())
+        .then(|| [at(0.50), at(0.99), at(0.999)]);
+    Measure {
+        value: latency.map(|l| l[0]),
+        work: latency.map(|_| st.samples.len() as f64),
+        latency_us: latency,
+        note,
+        ..Measure::default()
     }
 }
 
@@ -854,9 +1162,12 @@ fn fd_limit() -> Option<usize> {
     line.split_whitespace().nth(3)?.parse().ok()
 }
 
-fn measure_memory(server: &mut ChildServer, b: &Budget) -> Measure {
+fn measure_memory(server: &mut ChildServer, m: &Metric, b: &Budget) -> Measure {
     let mut note = String::new();
-    let mut n = b.idle;
+    let mut n = match m.kind {
+        Kind::Memory { many: true } => b.idle_many,
+        _ => b.idle,
+    };
     if let Some(limit) = fd_limit() {
         // One fd per connection here and one in the server, plus some for each process.
         let fit = limit.saturating_sub(64);
@@ -877,7 +1188,7 @@ fn measure_memory(server: &mut ChildServer, b: &Budget) -> Measure {
     };
     // A first connection, closed, so lazy start-up costs land in the baseline.
     let (w, _, _) = handshakes(server.port, 1, 1, Duration::from_secs(5), false, |_| {
-        client_context()
+        client_context(m.client)
     });
     while server.connections < 1 && Instant::now() < deadline {
         let _ = ev.run_until(|| false, Duration::from_millis(10));
@@ -895,7 +1206,7 @@ fn measure_memory(server: &mut ChildServer, b: &Budget) -> Measure {
     }
     let stats = Rc::new(RefCell::new(Handshakes::default()));
     let mut socks = Vec::with_capacity(n);
-    let contexts: Vec<SecureContext> = (0..n).map(|_| client_context()).collect();
+    let contexts: Vec<SecureContext> = (0..n).map(|_| client_context(m.client)).collect();
     let expected = server.connections + n;
     while Instant::now() < deadline {
         while socks.len() < n && socks.len() - stats.borrow().ok < 32 {
@@ -968,13 +1279,15 @@ fn measure_memory(server: &mut ChildServer, b: &Budget) -> Measure {
 
 // ----- running and printing -----
 
-/// One metric's figures: ours, Node's, tokio-rustls's.
+/// One metric's figures: ours, Node's, tokio-rustls's, the TCP floor's.
 struct Row {
     metric: String,
     unit: &'static str,
     figures: [Option<f64>; 4],
-    /// The same per server CPU-second (`None` for memory).
+    /// The work per server CPU-second (`None` for memory and the latency tails), and
+    /// its unit.
     per_cpu: [Option<f64>; 4],
+    cpu_unit: &'static str,
 }
 
 /// A measure's figure per server CPU-second.
@@ -985,31 +1298,42 @@ fn per_cpu(m: &Measure) -> Option<f64> {
     }
 }
 
-fn run_metric(m: &Metric, b: &Budget, cli: Option<&PathBuf>, rows: &mut Vec<Row>) {
-    let (ours, node, tokio, tcp) = match m.kind {
-        Kind::Memory => {
+/// Runs one metric against every server: its rows into `rows`, its notes to stderr and
+/// into `notes`.
+fn run_metric(
+    m: &Metric,
+    b: &Budget,
+    cli: Option<&PathBuf>,
+    rows: &mut Vec<Row>,
+    notes: &mut String,
+) {
+    let no = || failed("not measured".into());
+    let measures: [Measure; 4] = match m.kind {
+        Kind::Memory { .. } => {
             let ours = match cli {
                 Some(bin) => match ChildServer::ours(bin, m.cert) {
-                    Ok(mut s) => measure_memory(&mut s, b),
+                    Ok(mut s) => measure_memory(&mut s, m, b),
                     Err(e) => failed(e),
                 },
                 None => failed(
                     "no node-tls binary: run `cargo build --release -p node-tls-cli` first".into(),
                 ),
             };
-            let node = match ChildServer::node(m.cert, true) {
-                Ok(mut s) => measure_memory(&mut s, b),
+            let node = match ChildServer::node(m.cert, ACK_UNIT, true) {
+                Ok(mut s) => measure_memory(&mut s, m, b),
                 Err(e) => failed(e),
             };
-            let no = || failed("not measured".into());
-            (ours, node, no(), no())
+            [ours, node, no(), no()]
         }
         kind => {
             let measure = |port, cpu: &CpuProbe, plain| match kind {
-                Kind::Bulk => measure_bulk(port, b, cpu, plain),
-                _ => measure_handshakes(port, kind, b, cpu, plain),
+                Kind::Bulk(_) => measure_bulk(port, m, b, cpu, plain),
+                Kind::Echo(_) => measure_echo(port, m, b, cpu, plain),
+                _ => measure_handshakes(port, m, b, cpu, plain),
             };
-            let ours = match OurServer::start(m.cert, false) {
+            let echo = matches!(kind, Kind::Echo(_));
+            let unit = if echo { 0 } else { ACK_UNIT };
+            let ours = match OurServer::start(m.cert, false, echo) {
                 Ok(s) => {
                     let mut r = measure(s.port, &s.cpu, false);
                     let errors = s.client_errors.load(Ordering::Relaxed);
@@ -1020,57 +1344,65 @@ fn run_metric(m: &Metric, b: &Budget, cli: Option<&PathBuf>, rows: &mut Vec<Row>
                 }
                 Err(e) => failed(e),
             };
-            let node = match ChildServer::node(m.cert, false) {
+            let node = match ChildServer::node(m.cert, unit, false) {
                 Ok(s) => measure(s.port, &s.cpu(), false),
                 Err(e) => failed(e),
             };
-            let tokio = match ChildServer::tokio(m.cert) {
+            let tokio = match ChildServer::tokio(m.cert, unit) {
                 Ok(s) => measure(s.port, &s.cpu(), false),
                 Err(e) => failed(e),
             };
             // the floor: the same loop, sink and client, plain TCP (no resumption there)
-            let tcp = match (kind, OurServer::start(m.cert, true)) {
+            let tcp = match (kind, OurServer::start(m.cert, true, echo)) {
                 (Kind::Resumed, _) => failed("no TLS, nothing to resume".into()),
                 (_, Ok(s)) => measure(s.port, &s.cpu, true),
                 (_, Err(e)) => failed(e),
             };
-            (ours, node, tokio, tcp)
+            [ours, node, tokio, tcp]
         }
     };
-    for (who, m) in [
-        ("ours", &ours),
-        ("node", &node),
-        ("tokio", &tokio),
-        ("tcp", &tcp),
-    ] {
+    notes.push_str(&format!("{}\n", m.name));
+    for (who, m) in ["ours", "node", "tokio", "tcp"].iter().zip(&measures) {
         let cpu = m
             .cpu
             .map_or(String::new(), |c| format!(", server CPU {c:.2} s"));
-        eprintln!("  {who}: {}{cpu}", m.note);
+        let line = format!("  {who}: {}{cpu}", m.note);
+        eprintln!("{line}");
+        notes.push_str(&line);
+        notes.push('\n');
     }
-    let unit = match m.kind {
-        Kind::Full(_) | Kind::Resumed => "conn/s",
-        Kind::Bulk => "MB/s",
-        Kind::Memory => "KiB/conn",
-    };
-    rows.push(Row {
-        metric: m.name.clone(),
+    let each = |f: &dyn Fn(&Measure) -> Option<f64>| [0, 1, 2, 3].map(|i| f(&measures[i]));
+    let row = |metric: String, unit, figures, per_cpu, cpu_unit| Row {
+        metric,
         unit,
-        figures: [ours.value, node.value, tokio.value, tcp.value],
-        per_cpu: [
-            per_cpu(&ours),
-            per_cpu(&node),
-            per_cpu(&tokio),
-            per_cpu(&tcp),
-        ],
-    });
-    if let Kind::Memory = m.kind {
-        rows.push(Row {
-            metric: format!("{} peak RSS", m.name),
-            unit: "MiB",
-            figures: [ours.peak_mib, node.peak_mib, tokio.peak_mib, tcp.peak_mib],
-            per_cpu: [None; 4],
-        });
+        figures,
+        per_cpu,
+        cpu_unit,
+    };
+    let name = m.name.clone();
+    match m.kind {
+        Kind::Memory { .. } => {
+            let (value, peak) = (each(&|m| m.value), each(&|m| m.peak_mib));
+            rows.push(row(name.clone(), "KiB/conn", value, [None; 4], ""));
+            rows.push(row(format!("{name} peak RSS"), "MiB", peak, [None; 4], ""));
+        }
+        Kind::Echo(_) => {
+            for (i, tail) in ["p50", "p99", "p99.9"].iter().enumerate() {
+                let figures = each(&|m| m.latency_us.map(|l| l[i]));
+                // the rate per CPU-second on the first row only
+                let cpu = if i == 0 { each(&per_cpu) } else { [None; 4] };
+                let metric = format!("{name} {tail}");
+                rows.push(row(metric, "us", figures, cpu, "req/CPU-s"));
+            }
+        }
+        Kind::Bulk(_) => {
+            let (value, cpu) = (each(&|m| m.value), each(&per_cpu));
+            rows.push(row(name, "MB/s", value, cpu, "MB/CPU-s"));
+        }
+        Kind::Full(_) | Kind::Resumed => {
+            let (value, cpu) = (each(&|m| m.value), each(&per_cpu));
+            rows.push(row(name, "conn/s", value, cpu, "conn/CPU-s"));
+        }
     }
 }
 
@@ -1081,9 +1413,12 @@ fn failed(note: String) -> Measure {
     }
 }
 
-/// One table: metric, unit, ours, node, tokio, the TCP floor, ours/node, ours/tokio,
-/// ours as a share of the floor.
-fn print_rows(title: &str, rows: &[(String, String, [Option<f64>; 4])]) {
+/// One table's rows: metric, unit, and the four figures.
+type Lines = Vec<(String, String, [Option<f64>; 4])>;
+
+/// The cells of one table: metric, unit, ours, node, tokio, the TCP floor, ours/node,
+/// ours/tokio, ours as a share of the floor; the header first.
+fn cells(rows: &Lines) -> Vec<[String; 9]> {
     let fmt = |v: Option<f64>| match v {
         Some(v) if v >= 100.0 => format!("{v:.0}"),
         Some(v) => format!("{v:.1}"),
@@ -1097,22 +1432,6 @@ fn print_rows(title: &str, rows: &[(String, String, [Option<f64>; 4])]) {
         (Some(a), Some(f)) if f > 0.0 => format!("{:.0}%", 100.0 * a / f),
         _ => "-".to_string(),
     };
-    let lines: Vec<[String; 9]> = rows
-        .iter()
-        .map(|(metric, unit, [ours, node, tokio, tcp])| {
-            [
-                metric.clone(),
-                unit.clone(),
-                fmt(*ours),
-                fmt(*node),
-                fmt(*tokio),
-                fmt(*tcp),
-                ratio(*ours, *node),
-                ratio(*ours, *tokio),
-                share(*ours, *tcp),
-            ]
-        })
-        .collect();
     let header = [
         "metric",
         "unit",
@@ -1125,14 +1444,32 @@ fn print_rows(title: &str, rows: &[(String, String, [Option<f64>; 4])]) {
         "ours/tcp",
     ]
     .map(String::from);
+    std::iter::once(header)
+        .chain(rows.iter().map(|(metric, unit, [ours, node, tokio, tcp])| {
+            [
+                metric.clone(),
+                unit.clone(),
+                fmt(*ours),
+                fmt(*node),
+                fmt(*tokio),
+                fmt(*tcp),
+                ratio(*ours, *node),
+                ratio(*ours, *tokio),
+                share(*ours, *tcp),
+            ]
+        }))
+        .collect()
+}
+
+fn print_cells(title: &str, cells: &[[String; 9]]) {
     let mut width = [0; 9];
-    for l in std::iter::once(&header).chain(&lines) {
+    for l in cells {
         for (w, cell) in width.iter_mut().zip(l) {
             *w = (*w).max(cell.len());
         }
     }
     println!("{title}");
-    for l in std::iter::once(&header).chain(&lines) {
+    for l in cells {
         let mut line = format!("{:<w$}  {:<u$}", l[0], l[1], w = width[0], u = width[1]);
         for (cell, w) in l[2..].iter().zip(&width[2..]) {
             line.push_str(&format!("  {cell:>w$}"));
@@ -1141,34 +1478,179 @@ fn print_rows(title: &str, rows: &[(String, String, [Option<f64>; 4])]) {
     }
 }
 
-fn print_table(rows: &[Row]) {
-    let figures: Vec<_> = rows
+/// The same cells as a Markdown table.
+fn markdown(cells: &[[String; 9]]) -> String {
+    let mut out = String::new();
+    for (i, l) in cells.iter().enumerate() {
+        out.push_str(&format!("| {} |\n", l.join(" | ")));
+        if i == 0 {
+            out.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        }
+    }
+    out
+}
+
+const FIGURES_TITLE: &str = "as the client saw it (tokio: a tokio-rustls sink on tokio's default runtime)";
+const FIGURES_LEGEND: &str =
+    "(ours/x > 1 is better for ours on rates and MB/s, < 1 on memory and latency)";
+const PER_CPU_TITLE: &str = "per server CPU-second (user + system, from /proc)";
+const PER_CPU_LEGEND: &str = "(ours/x > 1: ours does more per CPU-second)";
+
+/// The two tables' rows: as the client saw it, and per server CPU-second.
+fn tables(rows: &[Row]) -> (Lines, Lines) {
+    let figures = rows
         .iter()
         .map(|r| (r.metric.clone(), r.unit.to_string(), r.figures))
         .collect();
-    print_rows(
-        "as the client saw it (tokio: a tokio-rustls sink on tokio's default runtime)",
-        &figures,
-    );
-    println!("(ratio > 1 is better for ours on rates and MB/s, < 1 on memory)");
-    let per_cpu: Vec<_> = rows
+    let per_cpu = rows
         .iter()
         .filter(|r| r.per_cpu.iter().any(Option::is_some))
-        .map(|r| {
-            let unit = match r.unit {
-                "conn/s" => "conn/CPU-s",
-                "MB/s" => "MB/CPU-s",
-                other => other,
-            };
-            (r.metric.clone(), unit.to_string(), r.per_cpu)
+        .map(|r| (r.metric.clone(), r.cpu_unit.to_string(), r.per_cpu))
+        .collect();
+    (figures, per_cpu)
+}
+
+fn print_table(rows: &[Row]) {
+    let (figures, per_cpu) = tables(rows);
+    print_cells(FIGURES_TITLE, &cells(&figures));
+    println!("{FIGURES_LEGEND}");
+    println!();
+    print_cells(PER_CPU_TITLE, &cells(&per_cpu));
+    println!("{PER_CPU_LEGEND}");
+}
+
+// ----- the report -----
+
+/// The markers around the generated part of BENCHMARKS.md; what is outside them is kept.
+const BEGIN: &str = "<!-- loopback: generated by `cargo bench --bench loopback -- --report` -->";
+const END: &str = "<!-- loopback: end -->";
+
+/// A command's first line of output, if it runs.
+fn first_line(program: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(program).args(args).output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    out.status
+        .success()
+        .then(|| text.lines().next().unwrap_or_default().trim().to_string())
+}
+
+/// The machine and the run, for the report.
+fn machine(node_version: &str, cores: usize) -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|m| m.trim_start_matches([' ', '\t', ':']).to_string())
+        .unwrap_or_else(|| "unknown CPU".into());
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            let kib: f64 = m.lines().next()?.split_whitespace().nth(1)?.parse().ok()?;
+            Some(format!("{:.0} GiB", kib / 1048576.0))
+        })
+        .unwrap_or_default();
+    let rustc = first_line("rustc", &["--version"]).unwrap_or_else(|| "rustc ?".into());
+    let date = first_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).unwrap_or_default();
+    let pinned = if PINNED.load(Ordering::Relaxed) {
+        format!("servers pinned to CPU 0, the client to CPU {}", cores.saturating_sub(1))
+    } else {
+        "not pinned (one CPU, or no `taskset`)".to_string()
+    };
+    format!(
+        "- run: {date}, {rustc}, node {node_version}\n- machine: {model}, {cores} cores, \
+         {mem}, Linux {}\n- {pinned}\n",
+        kernel.trim()
+    )
+}
+
+/// A horizontal bar chart (SVG) of the per-CPU-second figures relative to Node's: ours,
+/// tokio-rustls's and the TCP floor's, Node at 1.
+fn chart(per_cpu: &Lines) -> String {
+    const CLIP: f64 = 6.0;
+    let rows: Vec<_> = per_cpu
+        .iter()
+        .filter_map(|(metric, _, [ours, node, tokio, tcp])| {
+            let node = node.filter(|n| *n > 0.0)?;
+            Some((metric, [*ours, *tokio, *tcp].map(|v| v.map(|v| v / node))))
         })
         .collect();
-    println!();
-    print_rows(
-        "per server CPU-second (user + system, from /proc)",
-        &per_cpu,
+    let (left, bar, gap, width) = (250.0, 12.0, 14.0, 560.0);
+    let group = 3.0 * bar + gap;
+    let height = 60.0 + group * rows.len() as f64 + 30.0;
+    let x = |ratio: f64| left + width * ratio.min(CLIP) / CLIP;
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{height}\" \
+         font-family=\"sans-serif\" font-size=\"11\">\n\
+         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+         <text x=\"10\" y=\"20\" font-size=\"14\">Per server CPU-second, relative to \
+         Node 20's tls (= 1; bars past {CLIP}x are cut, the label says the value)</text>\n",
+        w = left + width + 80.0
     );
-    println!("(ratio > 1: ours does more per CPU-second)");
+    let legend = [("ours", "#1f77b4"), ("tokio-rustls", "#ff7f0e"), ("plain TCP", "#999999")];
+    for (i, (name, color)) in legend.iter().enumerate() {
+        let lx = 10.0 + 130.0 * i as f64;
+        svg.push_str(&format!(
+            "<rect x=\"{lx}\" y=\"32\" width=\"12\" height=\"12\" fill=\"{color}\"/>\
+             <text x=\"{}\" y=\"42\">{name}</text>\n",
+            lx + 16.0
+        ));
+    }
+    for (i, (metric, ratios)) in rows.iter().enumerate() {
+        let top = 60.0 + group * i as f64;
+        svg.push_str(&format!(
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{metric}</text>\n",
+            left - 6.0,
+            top + 1.5 * bar + 4.0
+        ));
+        for (j, (ratio, (_, color))) in ratios.iter().zip(&legend).enumerate() {
+            let Some(ratio) = ratio else { continue };
+            let y = top + bar * j as f64;
+            svg.push_str(&format!(
+                "<rect x=\"{left}\" y=\"{y}\" width=\"{:.1}\" height=\"{}\" fill=\"{color}\"/>\
+                 <text x=\"{:.1}\" y=\"{}\">{ratio:.2}</text>\n",
+                x(*ratio) - left,
+                bar - 1.0,
+                x(*ratio) + 3.0,
+                y + bar - 2.0
+            ));
+        }
+    }
+    let bottom = 60.0 + group * rows.len() as f64;
+    for tick in 0..=CLIP as usize {
+        let tx = x(tick as f64);
+        let dash = if tick == 1 { "" } else { " stroke-dasharray=\"2,3\"" };
+        svg.push_str(&format!(
+            "<line x1=\"{tx}\" y1=\"55\" x2=\"{tx}\" y2=\"{bottom}\" stroke=\"#444\"{dash}/>\
+             <text x=\"{tx}\" y=\"{}\" text-anchor=\"middle\">{tick}x</text>\n",
+            bottom + 14.0
+        ));
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
+/// Writes the run into BENCHMARKS.md (between [`BEGIN`] and [`END`], the rest kept) and
+/// the chart into benches/loopback.svg.
+fn report(rows: &[Row], node_version: &str, cores: usize, notes: &str) -> std::io::Result<()> {
+    let (figures, per_cpu) = tables(rows);
+    let generated = format!(
+        "{BEGIN}\n\n{}\n### {FIGURES_TITLE}\n\n{}\n{FIGURES_LEGEND}\n\n### {PER_CPU_TITLE}\n\n\
+         {}\n{PER_CPU_LEGEND}\n\n![per server CPU-second, relative to Node](benches/loopback.svg)\n\n\
+         <details><summary>the run's notes (counts, ciphers, CPU seconds)</summary>\n\n```text\n{notes}```\n\n\
+         </details>\n\n{END}",
+        machine(node_version, cores),
+        markdown(&cells(&figures)),
+        markdown(&cells(&per_cpu)),
+    );
+    let path = suite::root().join("BENCHMARKS.md");
+    let old = std::fs::read_to_string(&path).unwrap_or_default();
+    let new = match (old.find(BEGIN), old.find(END)) {
+        (Some(a), Some(z)) if a < z => format!("{}{generated}{}", &old[..a], &old[z + END.len()..]),
+        _ => format!("# Benchmarks\n\n{generated}\n"),
+    };
+    std::fs::write(&path, new)?;
+    std::fs::write(suite::root().join("benches/loopback.svg"), chart(&per_cpu))
 }
 
 fn main() {
@@ -1178,11 +1660,12 @@ fn main() {
         let unit = args.get(4).and_then(|u| u.parse().ok()).unwrap_or(ACK_UNIT);
         tokio_sink::serve(&args[2], &args[3], unit);
     }
-    let mut quick = false;
+    let (mut quick, mut write_report) = (false, false);
     let mut filters = Vec::new();
     for arg in std::env::args().skip(1) {
         match arg.as_str() {
             "--quick" => quick = true,
+            "--report" => write_report = true,
             "--list" => {
                 for m in metrics() {
                     println!("{}", m.name);
@@ -1190,8 +1673,11 @@ fn main() {
                 return;
             }
             "-h" | "--help" => {
-                println!("usage: cargo bench --bench loopback -- [--quick] [--list] [WORD...]");
+                println!(
+                    "usage: cargo bench --bench loopback -- [--quick] [--report] [--list] [WORD...]"
+                );
                 println!("  runs the metrics whose name contains a WORD (all without one)");
+                println!("  --report: also write BENCHMARKS.md's tables and benches/loopback.svg");
                 return;
             }
             // `cargo bench` passes --bench; other flags are the libtest harness's.
@@ -1226,7 +1712,7 @@ fn main() {
         eprintln!("note: the comparison is meant for Node 20; this is {node_version}");
     }
     let cli = our_cli();
-    if selected.iter().any(|m| matches!(m.kind, Kind::Memory)) {
+    if selected.iter().any(|m| matches!(m.kind, Kind::Memory { .. })) {
         match &cli {
             Some(p) => {
                 eprintln!("memory: our server is {}", p.display());
@@ -1241,14 +1727,29 @@ fn main() {
     }
     let budget = if quick { QUICK } else { FULL };
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let pinned = pin_client(cores);
     println!(
-        "loopback: ours (node-tls) vs node {node_version}, {cores} cores{}",
+        "loopback: ours (node-tls) vs node {node_version}, {cores} cores{}{}",
+        if pinned {
+            ", servers on CPU 0, the client on the last"
+        } else {
+            ", not pinned"
+        },
         if quick { ", --quick" } else { "" }
     );
-    let mut rows = Vec::new();
+    let (mut rows, mut notes) = (Vec::new(), String::new());
     for m in &selected {
         eprintln!("{} ...", m.name);
-        run_metric(m, &budget, cli.as_ref(), &mut rows);
+        run_metric(m, &budget, cli.as_ref(), &mut rows, &mut notes);
     }
     print_table(&rows);
+    if write_report {
+        match report(&rows, &node_version, cores, &notes) {
+            Ok(()) => eprintln!("wrote BENCHMARKS.md and benches/loopback.svg"),
+            Err(e) => {
+                eprintln!("cannot write the report: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
 }

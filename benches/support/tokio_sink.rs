@@ -1,6 +1,7 @@
 //! The server a Rust user would write instead of ours: tokio-rustls on tokio's default
 //! (multi-threaded) runtime, rustls with the same ring provider, the same sink as ours
-//! and Node's (discard what is read, ack one byte per `ack_unit` received).
+//! and Node's (discard what is read, ack one byte per `ack_unit` received), or, with an
+//! `ack_unit` of 0, an echo server (what is read is written back).
 
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
@@ -8,7 +9,7 @@ use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Serves on 127.0.0.1 (a free port, printed as `{"event":"listening",...}`) until
-/// killed.
+/// killed: the sink, or the echo server where `ack_unit` is 0.
 pub fn serve(key: &str, cert: &str, ack_unit: u64) -> ! {
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
         .and_then(|certs| certs.collect())
@@ -42,6 +43,12 @@ pub fn serve(key: &str, cert: &str, ack_unit: u64) -> ! {
                 let mut buf = vec![0u8; 64 * 1024];
                 let (mut got, mut acked) = (0u64, 0u64);
                 while let Ok(n @ 1..) = tls.read(&mut buf).await {
+                    if ack_unit == 0 {
+                        if tls.write_all(&buf[..n]).await.is_err() || tls.flush().await.is_err() {
+                            break;
+                        }
+                        continue;
+                    }
                     got += n as u64;
                     let units = got / ack_unit;
                     if units > acked {

@@ -87,6 +87,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use suite::{fixture, read_fixture, Proc};
 
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[path = "support/tokio_sink.rs"]
 mod tokio_sink;
 
@@ -233,7 +236,12 @@ fn metrics() -> Vec<Metric> {
             tls12,
             ciphers: Some(suite),
         };
-        all.push(metric(format!("bulk-{tag}"), Kind::Bulk(CHUNK), Cert::P256, client));
+        all.push(metric(
+            format!("bulk-{tag}"),
+            Kind::Bulk(CHUNK),
+            Cert::P256,
+            client,
+        ));
     }
     let aes128 = Client {
         tls12: false,
@@ -354,9 +362,8 @@ fn taskset(args: &[String]) -> bool {
 /// and `taskset` works; servers then go to CPU 0 ([`pin_server`]).
 fn pin_client(cores: usize) -> bool {
     let pinned = cores >= 2
-        && thread_id().is_some_and(|tid| {
-            taskset(&["-pc".into(), (cores - 1).to_string(), tid.to_string()])
-        });
+        && thread_id()
+            .is_some_and(|tid| taskset(&["-pc".into(), (cores - 1).to_string(), tid.to_string()]));
     PINNED.store(pinned, Ordering::Relaxed);
     pinned
 }
@@ -785,8 +792,7 @@ fn measure_handshakes(port: u16, m: &Metric, b: &Budget, cpu: &CpuProbe, plain: 
         run
     } else {
         // Fresh contexts (no session to offer), made before the clock starts.
-        let mut fresh: Vec<SecureContext> =
-            (0..warmup).map(|_| client_context(m.client)).collect();
+        let mut fresh: Vec<SecureContext> = (0..warmup).map(|_| client_context(m.client)).collect();
         let (w, _, wn) = handshakes(port, warmup, concurrency, b.limit, plain, |i| {
             fresh[i].clone()
         });
@@ -883,18 +889,44 @@ fn pump(sock: &TlsSocket, st: &RefCell<Bulk>, chunk: &[u8], total: u64, deadline
     }
 }
 
-/// A warm-up transfer of an eighth of the bytes (Node's JIT), then the measured one.
-fn measure_bulk(port: u16, metric: &Metric, b: &Budget, cpu: &CpuProbe, plain: bool) -> Measure {
-    let Kind::Bulk(write) = metric.kind else {
-        unreachable!("not a bulk metric")
-    };
-    let client = (!plain).then_some(metric.client);
-    let warmup = bulk(port, (b.bulk_bytes / 8).max(ACK_UNIT), b.limit, client, write);
+/// A bulk or echo metric: a warm-up (Node's JIT) of an eighth of the bytes or a tenth of
+/// the round trips, then the measured run.
+fn measure_traffic(port: u16, m: &Metric, b: &Budget, cpu: &CpuProbe, plain: bool) -> Measure {
+    let client = (!plain).then_some(m.client);
+    match m.kind {
+        Kind::Bulk(write) => {
+            let warmup_bytes = (b.bulk_bytes / 8).max(ACK_UNIT);
+            warmed(
+                cpu,
+                || bulk(port, warmup_bytes, b.limit, client, write),
+                || bulk(port, b.bulk_bytes, b.limit, client, write),
+            )
+        }
+        Kind::Echo(connections) => {
+            let warmup_requests = (b.requests / 10).max(connections);
+            warmed(
+                cpu,
+                || echo(port, warmup_requests, b.limit, client, connections),
+                || echo(port, b.requests, b.limit, client, connections),
+            )
+        }
+        _ => unreachable!("not a bulk or echo metric"),
+    }
+}
+
+/// A warm-up run, then the timed one with the server's CPU seconds over it (a failed
+/// warm-up is said in its note).
+fn warmed(
+    cpu: &CpuProbe,
+    warmup: impl FnOnce() -> Measure,
+    run: impl FnOnce() -> Measure,
+) -> Measure {
+    let warm = warmup();
     let before = cpu.seconds();
-    let mut m = bulk(port, b.bulk_bytes, b.limit, client, write);
+    let mut m = run();
     m.cpu = before.zip(cpu.seconds()).map(|(a, z)| z - a);
-    if warmup.value.is_none() {
-        m.note = format!("warm-up: {}; {}", warmup.note, m.note);
+    if warm.value.is_none() {
+        m.note = format!("warm-up: {}; {}", warm.note, m.note);
     }
     m
 }
@@ -1011,22 +1043,6 @@ struct Echo {
     error: Option<String>,
 }
 
-/// A warm-up run of a tenth of the requests, then the measured one.
-fn measure_echo(port: u16, m: &Metric, b: &Budget, cpu: &CpuProbe, plain: bool) -> Measure {
-    let Kind::Echo(connections) = m.kind else {
-        unreachable!("not an echo metric")
-    };
-    let client = (!plain).then_some(m.client);
-    let warmup = echo(port, (b.requests / 10).max(connections), b.limit, client, connections);
-    let before = cpu.seconds();
-    let mut measure = echo(port, b.requests, b.limit, client, connections);
-    measure.cpu = before.zip(cpu.seconds()).map(|(a, z)| z - a);
-    if warmup.latency_us.is_none() {
-        measure.note = format!("warm-up: {}; {}", warmup.note, measure.note);
-    }
-    measure
-}
-
 /// `requests` round trips of [`REQUEST`] bytes over `connections` connections at once,
 /// once all are established (so no handshake competes with the round trips): each writes
 /// a request, waits for all of its echo, then writes the next; the latency of one is from
@@ -1114,13 +1130,13 @@ fn echo(
     let finished = ready
         && ev
             .run_until(
-            || {
-                let st = st.borrow();
-                st.done >= connections || st.error.is_some()
-            },
-            limit + GRACE,
-        )
-        .unwrap_or(false);
+                || {
+                    let st = st.borrow();
+                    st.done >= connections || st.error.is_some()
+                },
+                limit + GRACE,
+            )
+            .unwrap_or(false);
     for (sock, _) in &socks {
         sock.destroy();
     }
@@ -1290,6 +1306,29 @@ struct Row {
     cpu_unit: &'static str,
 }
 
+/// One set of rows from several runs of the same metrics: each cell the median of the
+/// runs that have it (the upper middle one for an even count).
+fn medians(mut runs: Vec<Vec<Row>>) -> Vec<Row> {
+    let Some(mut rows) = runs.pop() else {
+        return Vec::new();
+    };
+    let median = |cells: Vec<Option<f64>>| {
+        let mut values: Vec<f64> = cells.into_iter().flatten().collect();
+        values.sort_by(f64::total_cmp);
+        values.get(values.len() / 2).copied()
+    };
+    for (i, row) in rows.iter_mut().enumerate() {
+        for k in 0..4 {
+            let others = runs.iter().filter_map(|r| r.get(i));
+            let figures = others.clone().map(|r| r.figures[k]);
+            row.figures[k] = median(figures.chain([row.figures[k]]).collect());
+            let per_cpu = others.map(|r| r.per_cpu[k]);
+            row.per_cpu[k] = median(per_cpu.chain([row.per_cpu[k]]).collect());
+        }
+    }
+    rows
+}
+
 /// A measure's figure per server CPU-second.
 fn per_cpu(m: &Measure) -> Option<f64> {
     match (m.work, m.cpu) {
@@ -1327,8 +1366,7 @@ fn run_metric(
         }
         kind => {
             let measure = |port, cpu: &CpuProbe, plain| match kind {
-                Kind::Bulk(_) => measure_bulk(port, m, b, cpu, plain),
-                Kind::Echo(_) => measure_echo(port, m, b, cpu, plain),
+                Kind::Bulk(_) | Kind::Echo(_) => measure_traffic(port, m, b, cpu, plain),
                 _ => measure_handshakes(port, m, b, cpu, plain),
             };
             let echo = matches!(kind, Kind::Echo(_));
@@ -1490,7 +1528,8 @@ fn markdown(cells: &[[String; 9]]) -> String {
     out
 }
 
-const FIGURES_TITLE: &str = "as the client saw it (tokio: a tokio-rustls sink on tokio's default runtime)";
+const FIGURES_TITLE: &str =
+    "as the client saw it (tokio: a tokio-rustls sink on tokio's default runtime)";
 const FIGURES_LEGEND: &str =
     "(ours/x > 1 is better for ours on rates and MB/s, < 1 on memory and latency)";
 const PER_CPU_TITLE: &str = "per server CPU-second (user + system, from /proc)";
@@ -1505,7 +1544,11 @@ fn tables(rows: &[Row]) -> (Lines, Lines) {
     let per_cpu = rows
         .iter()
         .filter(|r| r.per_cpu.iter().any(Option::is_some))
-        .map(|r| (r.metric.clone(), r.cpu_unit.to_string(), r.per_cpu))
+        // (the echo's rate sits on its p50 row)
+        .map(|r| {
+            let metric = r.metric.trim_end_matches(" p50").to_string();
+            (metric, r.cpu_unit.to_string(), r.per_cpu)
+        })
         .collect();
     (figures, per_cpu)
 }
@@ -1553,7 +1596,10 @@ fn machine(node_version: &str, cores: usize) -> String {
     let rustc = first_line("rustc", &["--version"]).unwrap_or_else(|| "rustc ?".into());
     let date = first_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).unwrap_or_default();
     let pinned = if PINNED.load(Ordering::Relaxed) {
-        format!("servers pinned to CPU 0, the client to CPU {}", cores.saturating_sub(1))
+        format!(
+            "servers pinned to CPU 0, the client to CPU {}",
+            cores.saturating_sub(1)
+        )
     } else {
         "not pinned (one CPU, or no `taskset`)".to_string()
     };
@@ -1587,7 +1633,11 @@ fn chart(per_cpu: &Lines) -> String {
          Node 20's tls (= 1; bars past {CLIP}x are cut, the label says the value)</text>\n",
         w = left + width + 80.0
     );
-    let legend = [("ours", "#1f77b4"), ("tokio-rustls", "#ff7f0e"), ("plain TCP", "#999999")];
+    let legend = [
+        ("ours", "#1f77b4"),
+        ("tokio-rustls", "#ff7f0e"),
+        ("plain TCP", "#999999"),
+    ];
     for (i, (name, color)) in legend.iter().enumerate() {
         let lx = 10.0 + 130.0 * i as f64;
         svg.push_str(&format!(
@@ -1619,7 +1669,11 @@ fn chart(per_cpu: &Lines) -> String {
     let bottom = 60.0 + group * rows.len() as f64;
     for tick in 0..=CLIP as usize {
         let tx = x(tick as f64);
-        let dash = if tick == 1 { "" } else { " stroke-dasharray=\"2,3\"" };
+        let dash = if tick == 1 {
+            ""
+        } else {
+            " stroke-dasharray=\"2,3\""
+        };
         svg.push_str(&format!(
             "<line x1=\"{tx}\" y1=\"55\" x2=\"{tx}\" y2=\"{bottom}\" stroke=\"#444\"{dash}/>\
              <text x=\"{tx}\" y=\"{}\" text-anchor=\"middle\">{tick}x</text>\n",
@@ -1632,10 +1686,17 @@ fn chart(per_cpu: &Lines) -> String {
 
 /// Writes the run into BENCHMARKS.md (between [`BEGIN`] and [`END`], the rest kept) and
 /// the chart into benches/loopback.svg.
-fn report(rows: &[Row], node_version: &str, cores: usize, notes: &str) -> std::io::Result<()> {
+fn report(
+    rows: &[Row],
+    runs: usize,
+    node_version: &str,
+    cores: usize,
+    notes: &str,
+) -> std::io::Result<()> {
     let (figures, per_cpu) = tables(rows);
     let generated = format!(
-        "{BEGIN}\n\n{}\n### {FIGURES_TITLE}\n\n{}\n{FIGURES_LEGEND}\n\n### {PER_CPU_TITLE}\n\n\
+        "{BEGIN}\n\n{}- `cargo bench --bench loopback -- --report --runs {runs}`: each figure \
+         the median of {runs} run(s)\n\n### {FIGURES_TITLE}\n\n{}\n{FIGURES_LEGEND}\n\n### {PER_CPU_TITLE}\n\n\
          {}\n{PER_CPU_LEGEND}\n\n![per server CPU-second, relative to Node](benches/loopback.svg)\n\n\
          <details><summary>the run's notes (counts, ciphers, CPU seconds)</summary>\n\n```text\n{notes}```\n\n\
          </details>\n\n{END}",
@@ -1660,12 +1721,20 @@ fn main() {
         let unit = args.get(4).and_then(|u| u.parse().ok()).unwrap_or(ACK_UNIT);
         tokio_sink::serve(&args[2], &args[3], unit);
     }
-    let (mut quick, mut write_report) = (false, false);
+    let (mut quick, mut write_report, mut runs) = (false, false, 1);
     let mut filters = Vec::new();
-    for arg in std::env::args().skip(1) {
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => quick = true,
             "--report" => write_report = true,
+            "--runs" => match args.next().and_then(|n| n.parse().ok()).filter(|&n| n > 0) {
+                Some(n) => runs = n,
+                None => {
+                    eprintln!("--runs takes a count of 1 or more");
+                    std::process::exit(2);
+                }
+            },
             "--list" => {
                 for m in metrics() {
                     println!("{}", m.name);
@@ -1674,9 +1743,11 @@ fn main() {
             }
             "-h" | "--help" => {
                 println!(
-                    "usage: cargo bench --bench loopback -- [--quick] [--report] [--list] [WORD...]"
+                    "usage: cargo bench --bench loopback -- [--quick] [--report] [--runs N] \
+                     [--list] [WORD...]"
                 );
                 println!("  runs the metrics whose name contains a WORD (all without one)");
+                println!("  --runs N: every metric N times, each figure the median of the N");
                 println!("  --report: also write BENCHMARKS.md's tables and benches/loopback.svg");
                 return;
             }
@@ -1712,7 +1783,10 @@ fn main() {
         eprintln!("note: the comparison is meant for Node 20; this is {node_version}");
     }
     let cli = our_cli();
-    if selected.iter().any(|m| matches!(m.kind, Kind::Memory { .. })) {
+    if selected
+        .iter()
+        .any(|m| matches!(m.kind, Kind::Memory { .. }))
+    {
         match &cli {
             Some(p) => {
                 eprintln!("memory: our server is {}", p.display());
@@ -1737,14 +1811,25 @@ fn main() {
         },
         if quick { ", --quick" } else { "" }
     );
-    let (mut rows, mut notes) = (Vec::new(), String::new());
-    for m in &selected {
-        eprintln!("{} ...", m.name);
-        run_metric(m, &budget, cli.as_ref(), &mut rows, &mut notes);
+    let (mut all_runs, mut notes) = (Vec::new(), String::new());
+    for run in 1..=runs {
+        if runs > 1 {
+            notes.push_str(&format!("--- run {run} of {runs}\n"));
+        }
+        let mut rows = Vec::new();
+        for m in &selected {
+            eprintln!("{} ...", m.name);
+            run_metric(m, &budget, cli.as_ref(), &mut rows, &mut notes);
+        }
+        all_runs.push(rows);
+    }
+    let rows = medians(all_runs);
+    if runs > 1 {
+        println!("(each figure: the median of {runs} runs)");
     }
     print_table(&rows);
     if write_report {
-        match report(&rows, &node_version, cores, &notes) {
+        match report(&rows, runs, &node_version, cores, &notes) {
             Ok(()) => eprintln!("wrote BENCHMARKS.md and benches/loopback.svg"),
             Err(e) => {
                 eprintln!("cannot write the report: {e}");

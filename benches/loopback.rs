@@ -4,7 +4,7 @@
 //!
 //! ```sh
 //! cargo build --release -p node-tls-cli            # `memory` runs our server as this binary
-//! cargo bench --bench loopback                     # every metric, a few minutes on 2 cores
+//! cargo bench --bench loopback                     # every metric once, about 75 s on 2 cores
 //! cargo bench --bench loopback -- --report         # the same, and BENCHMARKS.md's tables and
 //!                                                  # benches/loopback.svg rewritten
 //! cargo bench --bench loopback -- --quick          # a smoke run: small counts, short limits
@@ -1147,7 +1147,12 @@ fn echo(
         st.samples.len(),
         requests
     );
-    if !finished {
+    if !ready {
+        note.push_str(&format!(
+            ", STALLED: {} of {connections} connection(s) established within {limit:?}",
+            st.ready
+        ));
+    } else if !finished {
         note.push_str(&format!(", STALLED after {:?}", limit + GRACE));
     } else if st.samples.len() < requests {
         note.push_str(", time limit");
@@ -1767,13 +1772,7 @@ fn main() {
         }
         std::process::exit(2);
     }
-    let node_version = Command::new("node")
-        .arg("--version")
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
-    let Some(node_version) = node_version else {
+    let Some(node_version) = first_line("node", &["--version"]) else {
         println!(
             "loopback bench: `node` is not on PATH, so there is nothing to compare with; skipping"
         );

@@ -14,15 +14,16 @@
 //!
 //! The servers:
 //! - ours, for the rate, throughput and echo metrics: in this process, on a thread of its
-//!   own with its own `EventLoop` (`create_server`, a sink that acks, or an echo); for
+//!   own with its own `EventLoop` (`create_server`, a sink that acks, an echo, or a source
+//!   that sends on request); for
 //!   `memory`: the CLI as a child process, `node-tls serve --mode sink --json` (found next
 //!   to this bench's binary, in `$CARGO_TARGET_DIR` or in `target/`, release preferred).
 //! - node: always a child process, `node -e NODE_SERVER` (the script below: the same sink
-//!   or echo).
+//!   echo or source).
 //! - tokio: what a Rust user would write instead, a tokio-rustls server on tokio's default
-//!   multi-threaded runtime (`support/tokio_sink.rs`, the same sink or echo and ring
+//!   multi-threaded runtime (`support/tokio_sink.rs`, the same servers and ring
 //!   provider), as a child process: this bench binary run again with `--serve-tokio`.
-//! - tcp: the floor, the same loop, sink and client with no TLS (a `node_tls::net` server
+//! - tcp: the floor, the same loop, server and client with no TLS (a `node_tls::net` server
 //!   and socket), so every figure also reads as a share of plain TCP.
 //!
 //! Where the machine has two or more CPUs and `taskset` (util-linux) works, every server
@@ -30,28 +31,33 @@
 //! CPU, so the client's work never takes the server's core (the header line says so).
 //!
 //! Two tables: the figures as the client saw them, and the same work per server
-//! CPU-second (user + system time from `/proc`: our server's thread, the children's
-//! processes, over the timed part only; 10 ms ticks, so `--quick` runs are too short to
-//! read them), each with the ratios ours/node and ours/tokio and ours as a share of TCP.
+//! CPU-second (user + system time, in nanoseconds from `/proc/.../schedstat`: our
+//! server's thread, every live thread of a child, over the timed part only), each with
+//! the ratios ours/node and ours/tokio and ours as a share of TCP.
 //!
 //! The sink discards what it reads and sends one byte back per MiB received: the client
 //! counts those acks to know what arrived, and keeps at most [`WINDOW`] unacked (the
-//! window is the backpressure).
+//! window is the backpressure). The source is the other way round: the client sends one
+//! byte per MiB it asks for, keeping at most [`WINDOW`] asked for and not received, and
+//! the server answers each byte with a MiB in 64 KiB writes.
 //!
 //! The metrics (the client offers TLS 1.3 only, or TLS 1.2 only for `-tls12`):
 //! - `handshake-full-*`: connect, handshake, `end()`, wait for `close`; N in a row
 //!   (`seq`) or 10 at a time (`c10`); a fresh client `SecureContext` per connection (made
 //!   before the clock starts) so no session can resume, which is checked.
-//! - `handshake-resumed-seq-p256[-tls12]`: one client context for every connection, so
+//! - `handshake-resumed-seq-p256[-tls12]`, `handshake-resumed-c10-p256-tls12`: one client
+//!   context for every connection, so
 //!   tickets resume them (checked with `is_session_reused()`; warm-up connections get the
 //!   first tickets); the rate is over the resumed connections only, from their own times.
 //!   Against Node about one TLS 1.3 connection in three is a full handshake: OpenSSL issues
 //!   two tickets after a full handshake and none after a resumed one, and rustls's client
-//!   uses each TLS 1.3 ticket once (RFC 8446, C.4). Hence no concurrent variant: only a
-//!   sequential run can time the resumed connections apart.
+//!   uses each TLS 1.3 ticket once (RFC 8446, C.4). Hence no concurrent TLS 1.3 variant:
+//!   only a sequential run can time the resumed connections apart. The TLS 1.2 `c10`
+//!   rate is over the wall time and counts only if every connection resumed.
 //! - `bulk-<protocol>-<cipher>[-w1k|-w1m]`: one connection sends 512 MiB in 64 KiB writes
 //!   (1 KiB, 1 MiB), the client offering that one suite; MB/s (10^6 bytes) from
 //!   `secureConnect` to the last ack, after a warm-up connection that sends 64 MiB.
+//!   `-down`: the server sends them (the source), to the last byte received.
 //! - `echo-1k-c1`, `echo-1k-c100`: 1 KiB request/response round trips on 1 and on 100
 //!   connections at once (each waits for its whole answer before the next request), 50,000
 //!   in all, timed once every connection is established; p50, p99 and p99.9 of the round
@@ -102,19 +108,24 @@ const CHUNK: usize = 64 * 1024;
 /// How long connections still in flight at a time limit may take to finish.
 const GRACE: Duration = Duration::from_secs(5);
 
-/// Node's side: the same sink as ours. Args: key file, cert file, ack unit (0: an echo
-/// server instead of the sink), `1` to print one line per `secureConnection` (the memory
-/// metric counts them).
+/// Node's side: the same servers as ours. Args: key file, cert file, what it serves
+/// ([`Serve::word`]), the ack unit, `1` to print one line per `secureConnection` (the
+/// memory metric counts them).
 const NODE_SERVER: &str = r#"
 const tls = require('tls'); const fs = require('fs');
-const [key, cert, unit, verbose] = process.argv.slice(1);
-const UNIT = Number(unit);
+const [key, cert, mode, unit, verbose] = process.argv.slice(1);
+const UNIT = Number(unit), CHUNK = 65536;
 const options = { key: fs.readFileSync(key), cert: fs.readFileSync(cert) };
 const server = tls.createServer(options, (socket) => {
   if (verbose === '1') console.log('{"event":"secureConnection"}');
   socket.setNoDelay(true); // as ours and the tokio sink
   socket.on('error', () => {});
-  if (UNIT === 0) { socket.on('data', (d) => socket.write(d)); return; } // echo
+  if (mode === 'echo') { socket.on('data', (d) => socket.write(d)); return; }
+  if (mode === 'source') { // UNIT bytes, in CHUNK-byte writes, per byte received
+    const chunk = Buffer.alloc(CHUNK, 120);
+    socket.on('data', (d) => { for (let i = 0; i < d.length * UNIT / CHUNK; i++) socket.write(chunk); });
+    return;
+  }
   let got = 0, acked = 0;
   socket.on('data', (d) => {
     got += d.length;
@@ -155,14 +166,46 @@ impl Cert {
 enum Kind {
     /// Full handshakes, this many at a time.
     Full(usize),
-    /// Resumed handshakes, one at a time.
-    Resumed,
-    /// One connection sends the budget's bytes in writes of this size.
-    Bulk(usize),
+    /// Resumed handshakes, this many at a time.
+    Resumed(usize),
+    /// One connection moves the budget's bytes: the client sends them in writes of
+    /// `write` bytes, or (`down`) the server sends them in [`CHUNK`]-byte writes.
+    Bulk { write: usize, down: bool },
     /// [`REQUEST`]-byte round trips on this many connections at once.
     Echo(usize),
     /// Idle established connections: the budget's `idle`, or its `idle_many`.
     Memory { many: bool },
+}
+
+/// What a server does with each connection.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Serve {
+    /// Discards what it reads and sends one byte back per [`ACK_UNIT`] read.
+    Sink,
+    /// Writes back what it reads.
+    Echo,
+    /// Sends [`ACK_UNIT`] bytes, in [`CHUNK`]-byte writes, per byte it reads.
+    Source,
+}
+
+impl Serve {
+    /// The server a metric needs.
+    fn of(kind: Kind) -> Self {
+        match kind {
+            Kind::Echo(_) => Serve::Echo,
+            Kind::Bulk { down: true, .. } => Serve::Source,
+            _ => Serve::Sink,
+        }
+    }
+
+    /// Its name on the Node script's and the tokio child's command lines.
+    fn word(self) -> &'static str {
+        match self {
+            Serve::Sink => "sink",
+            Serve::Echo => "echo",
+            Serve::Source => "source",
+        }
+    }
 }
 
 /// What the client offers: TLS 1.3 only, or TLS 1.2 only, and a cipher list.
@@ -211,37 +254,39 @@ fn metrics() -> Vec<Metric> {
         client,
     };
     let mut all = Vec::new();
+    let protocols = [("", TLS13), ("-tls12", TLS12)];
     for (kind, tag) in [(Kind::Full(1), "seq"), (Kind::Full(10), "c10")] {
         for cert in [Cert::Rsa2048, Cert::P256] {
-            let name = format!("handshake-full-{tag}-{}", cert.name());
-            all.push(metric(name, kind, cert, TLS13));
+            for (suffix, client) in protocols {
+                let name = format!("handshake-full-{tag}-{}{suffix}", cert.name());
+                all.push(metric(name, kind, cert, client));
+            }
         }
     }
-    let name = "handshake-full-seq-p256-tls12".to_string();
-    all.push(metric(name, Kind::Full(1), Cert::P256, TLS12));
-    // Sequential only: against Node every third TLS 1.3 connection is a full handshake
-    // (see the module doc), which only a sequential run can set apart.
-    for (suffix, client) in [("", TLS13), ("-tls12", TLS12)] {
+    for (suffix, client) in protocols {
         let name = format!("handshake-resumed-seq-p256{suffix}");
-        all.push(metric(name, Kind::Resumed, Cert::P256, client));
+        all.push(metric(name, Kind::Resumed(1), Cert::P256, client));
     }
+    // TLS 1.2 only 10 at a time: against Node every third TLS 1.3 connection is a full
+    // handshake (see the module doc), which only a sequential run can set apart.
+    let name = "handshake-resumed-c10-p256-tls12".to_string();
+    all.push(metric(name, Kind::Resumed(10), Cert::P256, TLS12));
     let suites = [
         ("tls13-aes128", false, "TLS_AES_128_GCM_SHA256"),
         ("tls13-aes256", false, "TLS_AES_256_GCM_SHA384"),
         ("tls13-chacha20", false, "TLS_CHACHA20_POLY1305_SHA256"),
         ("tls12-aes128", true, "ECDHE-ECDSA-AES128-GCM-SHA256"),
     ];
-    for (tag, tls12, suite) in suites {
-        let client = Client {
-            tls12,
-            ciphers: Some(suite),
-        };
-        all.push(metric(
-            format!("bulk-{tag}"),
-            Kind::Bulk(CHUNK),
-            Cert::P256,
-            client,
-        ));
+    for (direction, down) in [("", false), ("-down", true)] {
+        for (tag, tls12, suite) in suites {
+            let client = Client {
+                tls12,
+                ciphers: Some(suite),
+            };
+            let kind = Kind::Bulk { write: CHUNK, down };
+            let name = format!("bulk-{tag}{direction}");
+            all.push(metric(name, kind, Cert::P256, client));
+        }
     }
     let aes128 = Client {
         tls12: false,
@@ -249,7 +294,11 @@ fn metrics() -> Vec<Metric> {
     };
     for (tag, size) in [("w1k", 1024), ("w1m", 1 << 20)] {
         let name = format!("bulk-tls13-aes128-{tag}");
-        all.push(metric(name, Kind::Bulk(size), Cert::P256, aes128));
+        let kind = Kind::Bulk {
+            write: size,
+            down: false,
+        };
+        all.push(metric(name, kind, Cert::P256, aes128));
     }
     for connections in [1, 100] {
         let name = format!("echo-1k-c{connections}");
@@ -329,8 +378,26 @@ enum CpuProbe {
 }
 
 impl CpuProbe {
-    /// User + system CPU seconds so far, from `/proc` (`utime`, `stime`; USER_HZ 100).
+    /// CPU seconds so far (user + system), from the scheduler's nanosecond count
+    /// (`/proc/.../schedstat`, summed over a process's live threads); where the kernel
+    /// has none, from `stat`'s `utime` + `stime` in ticks of 10 ms (a 0.15 s bulk run
+    /// would read to ±7% that way).
     fn seconds(&self) -> Option<f64> {
+        let scheduled = match self {
+            CpuProbe::Thread(tid) => schedstat(&format!("/proc/self/task/{tid}/schedstat")),
+            CpuProbe::Process(pid) => std::fs::read_dir(format!("/proc/{pid}/task"))
+                .ok()
+                .and_then(|tasks| {
+                    tasks
+                        .map(|t| schedstat(&format!("{}/schedstat", t.ok()?.path().display())))
+                        .sum::<Option<f64>>()
+                }),
+        };
+        scheduled.or_else(|| self.ticks())
+    }
+
+    /// User + system CPU seconds from `stat` (USER_HZ 100).
+    fn ticks(&self) -> Option<f64> {
         let path = match self {
             CpuProbe::Thread(tid) => format!("/proc/self/task/{tid}/stat"),
             CpuProbe::Process(pid) => format!("/proc/{pid}/stat"),
@@ -343,6 +410,13 @@ impl CpuProbe {
         let stime: f64 = fields.get(12)?.parse().ok()?;
         Some((utime + stime) / 100.0)
     }
+}
+
+/// The first field of a `schedstat` file: nanoseconds spent on a CPU, in seconds.
+fn schedstat(path: &str) -> Option<f64> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let ns: u64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(ns as f64 / 1e9)
 }
 
 /// Whether servers run on CPU 0 and the client on the last CPU (set once, in `main`).
@@ -397,9 +471,8 @@ struct OurServer {
 }
 
 impl OurServer {
-    /// `plain`: the same sink on a plain `net` server of our loop (the TCP floor);
-    /// `echo`: an echo server instead of the sink.
-    fn start(cert: Cert, plain: bool, echo: bool) -> Result<Self, String> {
+    /// `plain`: the same server on a plain `net` server of our loop (the TCP floor).
+    fn start(cert: Cert, plain: bool, serve: Serve) -> Result<Self, String> {
         let (key, chain) = cert.files();
         let (key, chain) = (read_fixture(key), read_fixture(chain));
         let stop = Arc::new(AtomicBool::new(false));
@@ -411,9 +484,18 @@ impl OurServer {
             let started = (|| {
                 let ev = EventLoop::new().map_err(|e| e.to_string())?;
                 let sink = move |sock: &TlsSocket| {
-                    if echo {
+                    if serve == Serve::Echo {
                         sock.on_data(|sock, data| {
                             sock.write(data);
+                        });
+                        return;
+                    }
+                    if serve == Serve::Source {
+                        let chunk = vec![b'x'; CHUNK];
+                        sock.on_data(move |sock, data| {
+                            for _ in 0..data.len() * (ACK_UNIT as usize / CHUNK) {
+                                sock.write(&chunk);
+                            }
                         });
                         return;
                     }
@@ -496,30 +578,29 @@ struct ChildServer {
 }
 
 impl ChildServer {
-    /// `unit`: the sink's ack unit, 0 for an echo server.
-    fn node(cert: Cert, unit: u64, verbose: bool) -> Result<Self, String> {
+    fn node(cert: Cert, serve: Serve, verbose: bool) -> Result<Self, String> {
         let (key, chain) = cert.files();
         let (key, chain) = (fixture(key), fixture(chain));
-        let unit = unit.to_string();
+        let unit = ACK_UNIT.to_string();
         let args = [
             key.to_str().unwrap_or_default(),
             chain.to_str().unwrap_or_default(),
+            serve.word(),
             unit.as_str(),
             if verbose { "1" } else { "0" },
         ];
         Self::wait_listening(Proc::node(NODE_SERVER, &args), "node")
     }
 
-    /// The tokio-rustls sink (`unit` 0: echo): this bench binary again, as
-    /// `--serve-tokio`.
-    fn tokio(cert: Cert, unit: u64) -> Result<Self, String> {
+    /// The tokio-rustls server: this bench binary again, as `--serve-tokio`.
+    fn tokio(cert: Cert, serve: Serve) -> Result<Self, String> {
         let (key, chain) = cert.files();
         let exe = std::env::current_exe().map_err(|e| e.to_string())?;
         let mut cmd = Command::new(exe);
         cmd.arg("--serve-tokio")
             .arg(fixture(key))
             .arg(fixture(chain))
-            .arg(unit.to_string());
+            .arg(serve.word());
         Self::wait_listening(Proc::spawn(cmd), "the tokio-rustls sink")
     }
 
@@ -766,7 +847,7 @@ fn watch_handshake(sock: &TlsSocket, stats: &Rc<RefCell<Handshakes>>, begun: Ins
 fn measure_handshakes(port: u16, m: &Metric, b: &Budget, cpu: &CpuProbe, plain: bool) -> Measure {
     let (resumed, concurrency) = match m.kind {
         Kind::Full(c) => (false, c),
-        Kind::Resumed => (true, 1),
+        Kind::Resumed(c) => (true, c),
         _ => unreachable!("not a handshake metric"),
     };
     let n = if concurrency == 1 {
@@ -830,7 +911,18 @@ fn measure_handshakes(port: u16, m: &Metric, b: &Budget, cpu: &CpuProbe, plain: 
     if let Some(c) = &stats.cipher {
         note.push_str(&format!(", {c}"));
     }
-    let value = if resumed {
+    let value = if resumed && concurrency > 1 {
+        // Over the wall time: every connection must have resumed (the warm-up got the
+        // session) for it to be a resumed rate.
+        if stats.reused < stats.ok {
+            note.push_str(&format!(
+                ", {} full: NOT a resumed rate",
+                stats.ok - stats.reused
+            ));
+        }
+        (stats.reused == stats.ok && stats.ok > 0 && !elapsed.is_zero())
+            .then(|| stats.ok as f64 / elapsed.as_secs_f64())
+    } else if resumed {
         // Over the resumed connections only (a sequential run: their times add up).
         if stats.reused < stats.ok {
             note.push_str(&format!(
@@ -860,32 +952,42 @@ fn measure_handshakes(port: u16, m: &Metric, b: &Budget, cpu: &CpuProbe, plain: 
 #[derive(Debug, Default)]
 struct Bulk {
     cipher: Option<String>,
+    /// Bytes sent (up) or asked for (down).
     sent: u64,
-    acked: u64,
+    /// Of those, the bytes known to have arrived: acked (up) or received (down).
+    moved: u64,
     start: Option<Instant>,
-    last_ack: Option<Instant>,
+    /// When `moved` last grew.
+    last_move: Option<Instant>,
     error: Option<String>,
     closed: bool,
 }
 
 /// Writes while under the window and the total, stopping only at an ack-unit boundary
-/// once past the deadline (so every byte sent gets acked).
+/// once past the deadline (so every byte sent gets acked): chunks of the data, or
+/// (`down`) one byte per [`ACK_UNIT`] the server is to send.
 fn pump(sock: &TlsSocket, st: &RefCell<Bulk>, chunk: &[u8], total: u64, deadline: Instant) {
+    let down = chunk.is_empty();
     let mut st = st.borrow_mut();
-    while st.sent < total && st.sent - st.acked * ACK_UNIT < WINDOW {
+    while st.sent < total && st.sent - st.moved < WINDOW {
         if st.sent % ACK_UNIT == 0 && Instant::now() >= deadline {
             break;
         }
-        let n = (total - st.sent).min(chunk.len() as u64) as usize;
+        let (bytes, n) = if down {
+            (&b"m"[..], ACK_UNIT.min(total - st.sent))
+        } else {
+            let n = (total - st.sent).min(chunk.len() as u64);
+            (&chunk[..n as usize], n)
+        };
         // `false` from write() is Node's backpressure hint (the chunk is queued); this
         // client bounds its memory with its own ack window instead, to keep the server
         // busy, so it goes on writing up to the window.
-        sock.write(&chunk[..n]);
+        sock.write(bytes);
         if !sock.is_open() {
             st.error.get_or_insert("write on a closed socket".into());
             break;
         }
-        st.sent += n as u64;
+        st.sent += n;
     }
 }
 
@@ -894,8 +996,10 @@ fn pump(sock: &TlsSocket, st: &RefCell<Bulk>, chunk: &[u8], total: u64, deadline
 fn measure_traffic(port: u16, m: &Metric, b: &Budget, cpu: &CpuProbe, plain: bool) -> Measure {
     let client = (!plain).then_some(m.client);
     match m.kind {
-        Kind::Bulk(write) => {
+        Kind::Bulk { write, down } => {
             let warmup_bytes = (b.bulk_bytes / 8).max(ACK_UNIT);
+            // the client writes nothing but requests when the server sends
+            let write = if down { 0 } else { write };
             warmed(
                 cpu,
                 || bulk(port, warmup_bytes, b.limit, client, write),
@@ -932,7 +1036,8 @@ fn warmed(
 }
 
 /// One connection (TLS as `client` offers, plain TCP for `None`) sends `total` bytes in
-/// writes of `write` bytes; MB/s from `secureConnect` to the last ack.
+/// writes of `write` bytes, or (`write` 0) has the server send them; MB/s from
+/// `secureConnect` to the last ack (to the last byte received).
 fn bulk(port: u16, total: u64, limit: Duration, client: Option<Client>, write: usize) -> Measure {
     let ev = match EventLoop::new() {
         Ok(ev) => ev,
@@ -966,11 +1071,12 @@ fn bulk(port: u16, total: u64, limit: Duration, client: Option<Client>, write: u
         pump(sock, &s, &c, total, deadline);
     });
     let (s, c) = (st.clone(), chunk.clone());
+    let unit = if write == 0 { 1 } else { ACK_UNIT };
     sock.on_data(move |sock, data| {
         {
             let mut st = s.borrow_mut();
-            st.acked += data.len() as u64;
-            st.last_ack = Some(Instant::now());
+            st.moved += data.len() as u64 * unit;
+            st.last_move = Some(Instant::now());
         }
         pump(sock, &s, &c, total, deadline);
     });
@@ -989,7 +1095,7 @@ fn bulk(port: u16, total: u64, limit: Duration, client: Option<Client>, write: u
                 st.closed
                     || st.error.is_some()
                     || (st.start.is_some()
-                        && st.acked * ACK_UNIT >= st.sent
+                        && st.moved >= st.sent
                         && (st.sent >= total || Instant::now() >= deadline))
             },
             limit + GRACE,
@@ -998,15 +1104,17 @@ fn bulk(port: u16, total: u64, limit: Duration, client: Option<Client>, write: u
     sock.end();
     let _ = ev.run_until(|| st.borrow().closed, GRACE);
     let st = std::mem::take(&mut *st.borrow_mut());
-    let mut note = format!("{} MiB acked of {} MiB", st.acked, total / ACK_UNIT);
+    let verb = if write == 0 { "received" } else { "acked" };
+    let mib = |bytes: u64| bytes / ACK_UNIT;
+    let mut note = format!("{} MiB {verb} of {} MiB", mib(st.moved), mib(total));
     if let Some(c) = &st.cipher {
         note.push_str(&format!(", {c}"));
     }
     if !finished {
         note.push_str(&format!(
-            ", STALLED: {} MiB sent, {} acked after {:?}",
-            st.sent / ACK_UNIT,
-            st.acked,
+            ", STALLED: {} MiB sent or asked for, {} {verb} after {:?}",
+            mib(st.sent),
+            mib(st.moved),
             limit + GRACE
         ));
     } else if st.sent < total {
@@ -1015,17 +1123,15 @@ fn bulk(port: u16, total: u64, limit: Duration, client: Option<Client>, write: u
     if let Some(e) = &st.error {
         note.push_str(&format!(", ERROR {e}"));
     }
-    let value = match (st.start, st.last_ack) {
-        (Some(a), Some(z))
-            if finished && st.error.is_none() && st.acked * ACK_UNIT >= st.sent && z > a =>
-        {
-            Some((st.acked * ACK_UNIT) as f64 / 1e6 / (z - a).as_secs_f64())
+    let value = match (st.start, st.last_move) {
+        (Some(a), Some(z)) if finished && st.error.is_none() && st.moved >= st.sent && z > a => {
+            Some(st.moved as f64 / 1e6 / (z - a).as_secs_f64())
         }
         _ => None,
     };
     Measure {
         value,
-        work: value.map(|_| (st.acked * ACK_UNIT) as f64 / 1e6),
+        work: value.map(|_| st.moved as f64 / 1e6),
         note,
         ..Measure::default()
     }
@@ -1363,7 +1469,7 @@ fn run_metric(
                     "no node-tls binary: run `cargo build --release -p node-tls-cli` first".into(),
                 ),
             };
-            let node = match ChildServer::node(m.cert, ACK_UNIT, true) {
+            let node = match ChildServer::node(m.cert, Serve::Sink, true) {
                 Ok(mut s) => measure_memory(&mut s, m, b),
                 Err(e) => failed(e),
             };
@@ -1371,12 +1477,11 @@ fn run_metric(
         }
         kind => {
             let measure = |port, cpu: &CpuProbe, plain| match kind {
-                Kind::Bulk(_) | Kind::Echo(_) => measure_traffic(port, m, b, cpu, plain),
+                Kind::Bulk { .. } | Kind::Echo(_) => measure_traffic(port, m, b, cpu, plain),
                 _ => measure_handshakes(port, m, b, cpu, plain),
             };
-            let echo = matches!(kind, Kind::Echo(_));
-            let unit = if echo { 0 } else { ACK_UNIT };
-            let ours = match OurServer::start(m.cert, false, echo) {
+            let serve = Serve::of(kind);
+            let ours = match OurServer::start(m.cert, false, serve) {
                 Ok(s) => {
                     let mut r = measure(s.port, &s.cpu, false);
                     let errors = s.client_errors.load(Ordering::Relaxed);
@@ -1387,17 +1492,17 @@ fn run_metric(
                 }
                 Err(e) => failed(e),
             };
-            let node = match ChildServer::node(m.cert, unit, false) {
+            let node = match ChildServer::node(m.cert, serve, false) {
                 Ok(s) => measure(s.port, &s.cpu(), false),
                 Err(e) => failed(e),
             };
-            let tokio = match ChildServer::tokio(m.cert, unit) {
+            let tokio = match ChildServer::tokio(m.cert, serve) {
                 Ok(s) => measure(s.port, &s.cpu(), false),
                 Err(e) => failed(e),
             };
             // the floor: the same loop, sink and client, plain TCP (no resumption there)
-            let tcp = match (kind, OurServer::start(m.cert, true, echo)) {
-                (Kind::Resumed, _) => failed("no TLS, nothing to resume".into()),
+            let tcp = match (kind, OurServer::start(m.cert, true, serve)) {
+                (Kind::Resumed(_), _) => failed("no TLS, nothing to resume".into()),
                 (_, Ok(s)) => measure(s.port, &s.cpu, true),
                 (_, Err(e)) => failed(e),
             };
@@ -1438,11 +1543,11 @@ fn run_metric(
                 rows.push(row(metric, "us", figures, cpu, "req/CPU-s"));
             }
         }
-        Kind::Bulk(_) => {
+        Kind::Bulk { .. } => {
             let (value, cpu) = (each(&|m| m.value), each(&per_cpu));
             rows.push(row(name, "MB/s", value, cpu, "MB/CPU-s"));
         }
-        Kind::Full(_) | Kind::Resumed => {
+        Kind::Full(_) | Kind::Resumed(_) => {
             let (value, cpu) = (each(&|m| m.value), each(&per_cpu));
             rows.push(row(name, "conn/s", value, cpu, "conn/CPU-s"));
         }
@@ -1723,8 +1828,12 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--serve-tokio") {
         // the bench's own child: the tokio-rustls server (see ChildServer::tokio)
-        let unit = args.get(4).and_then(|u| u.parse().ok()).unwrap_or(ACK_UNIT);
-        tokio_sink::serve(&args[2], &args[3], unit);
+        let serve = match args.get(4).map(String::as_str) {
+            Some("echo") => Serve::Echo,
+            Some("source") => Serve::Source,
+            _ => Serve::Sink,
+        };
+        tokio_sink::serve(&args[2], &args[3], serve, ACK_UNIT, CHUNK);
     }
     let (mut quick, mut write_report, mut runs) = (false, false, 1);
     let mut filters = Vec::new();

@@ -1,16 +1,18 @@
 //! The server a Rust user would write instead of ours: tokio-rustls on tokio's default
 //! (multi-threaded) runtime, rustls with the same ring provider, the same sink as ours
-//! and Node's (discard what is read, ack one byte per `ack_unit` received), or, with an
-//! `ack_unit` of 0, an echo server (what is read is written back).
+//! and Node's (discard what is read, ack one byte per `unit` received), an echo server
+//! (what is read is written back) or a source (`unit` bytes in `chunk`-byte writes per
+//! byte read).
 
+use super::Serve;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Serves on 127.0.0.1 (a free port, printed as `{"event":"listening",...}`) until
-/// killed: the sink, or the echo server where `ack_unit` is 0.
-pub fn serve(key: &str, cert: &str, ack_unit: u64) -> ! {
+/// killed.
+pub fn serve(key: &str, cert: &str, serve: Serve, unit: u64, chunk: usize) -> ! {
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
         .and_then(|certs| certs.collect())
         .expect("the certificate chain");
@@ -41,19 +43,37 @@ pub fn serve(key: &str, cert: &str, ack_unit: u64) -> ! {
                     return;
                 };
                 let mut buf = vec![0u8; 64 * 1024];
+                let source = vec![b'x'; chunk];
                 let (mut got, mut acked) = (0u64, 0u64);
-                while let Ok(n @ 1..) = tls.read(&mut buf).await {
-                    if ack_unit == 0 {
-                        if tls.write_all(&buf[..n]).await.is_err() || tls.flush().await.is_err() {
-                            break;
+                'read: while let Ok(n @ 1..) = tls.read(&mut buf).await {
+                    match serve {
+                        Serve::Echo => {
+                            let echoed = tls.write_all(&buf[..n]).await;
+                            if echoed.is_err() || tls.flush().await.is_err() {
+                                break;
+                            }
+                            continue;
                         }
-                        continue;
+                        Serve::Source => {
+                            for _ in 0..n as u64 * unit / chunk as u64 {
+                                if tls.write_all(&source).await.is_err() {
+                                    break 'read;
+                                }
+                            }
+                            if tls.flush().await.is_err() {
+                                break;
+                            }
+                            continue;
+                        }
+                        Serve::Sink => {}
                     }
                     got += n as u64;
-                    let units = got / ack_unit;
+                    let units = got / unit;
                     if units > acked {
                         let ack = vec![b'k'; (units - acked) as usize];
-                        if tls.write_all(&ack).await.is_err() {
+                        // flushed: tokio-rustls may keep written bytes in rustls
+                        // when the socket would block, and the client waits for them
+                        if tls.write_all(&ack).await.is_err() || tls.flush().await.is_err() {
                             break;
                         }
                         acked = units;

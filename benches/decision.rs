@@ -20,100 +20,14 @@
 //! ```
 
 use context::{create_secure_context, ClientAuth, SecureContext, SecureContextOptions};
-use rustls::pki_types::ServerName;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use suite::read_fixture;
-use tls_core::{Connection, Event, Now, ServerOptions};
+use tls_core::{Connection, Now, ServerOptions};
 
-/// A server side under test.
-trait Server {
-    fn feed(&mut self, bytes: &[u8]);
-    fn transmit(&mut self, out: &mut Vec<u8>);
-    fn secure(&mut self) -> bool;
-}
-
-struct Bare(rustls::ServerConnection);
-
-impl Server for Bare {
-    fn feed(&mut self, mut bytes: &[u8]) {
-        while !bytes.is_empty() {
-            self.0.read_tls(&mut bytes).expect("read_tls");
-            self.0.process_new_packets().expect("handshake");
-        }
-    }
-
-    fn transmit(&mut self, out: &mut Vec<u8>) {
-        while self.0.wants_write() {
-            self.0.write_tls(out).expect("write_tls");
-        }
-    }
-
-    fn secure(&mut self) -> bool {
-        !self.0.is_handshaking()
-    }
-}
-
-struct Ours(Connection, bool);
-
-impl Server for Ours {
-    fn feed(&mut self, bytes: &[u8]) {
-        self.0.feed(bytes);
-        while let Some(event) = self.0.poll_event() {
-            match event {
-                Event::Secure => self.1 = true,
-                Event::Error(e) => panic!("{e}"),
-                _ => {}
-            }
-        }
-    }
-
-    fn transmit(&mut self, out: &mut Vec<u8>) {
-        self.0.poll_transmit(out);
-    }
-
-    fn secure(&mut self) -> bool {
-        self.1
-    }
-}
-
-/// Moves bytes between a rustls client and `server` until both handshakes are done;
-/// returns the time spent in the server's calls.
-fn handshake(client_config: &Arc<rustls::ClientConfig>, server: &mut impl Server) -> Duration {
-    handshake_kind(client_config, server).0
-}
-
-/// [`handshake`], and whether the client resumed a session.
-fn handshake_kind(
-    client_config: &Arc<rustls::ClientConfig>,
-    server: &mut impl Server,
-) -> (Duration, bool) {
-    let mut spent = Duration::ZERO;
-    let name = ServerName::try_from("localhost").expect("a name");
-    let mut client = rustls::ClientConnection::new(client_config.clone(), name).expect("client");
-    let mut buf = Vec::with_capacity(8192);
-    for _ in 0..10 {
-        buf.clear();
-        while client.wants_write() {
-            client.write_tls(&mut buf).expect("client write");
-        }
-        let start = Instant::now();
-        server.feed(&buf);
-        buf.clear();
-        server.transmit(&mut buf);
-        spent += start.elapsed();
-        let mut input = &buf[..];
-        while !input.is_empty() {
-            client.read_tls(&mut input).expect("client read");
-            client.process_new_packets().expect("client handshake");
-        }
-        if !client.is_handshaking() && server.secure() {
-            let resumed = client.handshake_kind() == Some(rustls::HandshakeKind::Resumed);
-            return (spent, resumed);
-        }
-    }
-    panic!("no handshake after 10 flights");
-}
+#[path = "support/in_memory.rs"]
+mod in_memory;
+use in_memory::{handshake, handshake_kind, Bare, Ours};
 
 fn contexts(key: &str, cert: &str) -> (SecureContext, Arc<rustls::ClientConfig>) {
     let server = create_secure_context(
@@ -157,7 +71,7 @@ fn measure(label: &str, key: &str, cert: &str, n: usize) {
             let conn = Connection::server(&server_ctx, ServerOptions::default(), Now::system())
                 .expect("server");
             spent += start.elapsed();
-            spent += handshake(&client_config, &mut Ours(conn, false));
+            spent += handshake(&client_config, &mut Ours::new(conn));
         }
         ours_best = ours_best.min(spent / batch as u32);
     }
@@ -197,7 +111,7 @@ fn rate(
                         let conn =
                             Connection::server(server, ServerOptions::default(), Now::system())
                                 .expect("server");
-                        let (_, r) = handshake_kind(&config, &mut Ours(conn, false));
+                        let (_, r) = handshake_kind(&config, &mut Ours::new(conn));
                         done += 1;
                         resumed += usize::from(r);
                     }

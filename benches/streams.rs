@@ -33,25 +33,9 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 use suite::{fixture, read_fixture, Proc};
 
-/// Holds N idle TLS connections, prints `ready N` once all are up, then waits.
-const NODE_IDLE: &str = r#"
-const tls = require('tls');
-const [port, n] = process.argv.slice(1).map(Number);
-let up = 0, opening = 0; const socks = [];
-function more() {
-  while (opening < n && opening - up < 200) {
-    opening++;
-    const s = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false }, () => {
-      if (++up === n) console.log('ready ' + up); else more();
-    });
-    s.on('error', (e) => { console.error('idle client: ' + e.message); process.exit(1); });
-    socks.push(s);
-  }
-}
-more();
-process.stdin.resume();
-process.stdin.on('end', () => process.exit(0));
-"#;
+#[path = "support/node_idle.rs"]
+mod node_idle;
+use node_idle::NODE_IDLE;
 
 fn client_context() -> SecureContext {
     create_secure_context(&SecureContextOptions::new().ca(read_fixture("ca/root-cert.pem")))

@@ -63,6 +63,9 @@ pub(crate) struct SocketState {
     /// Encrypted bytes waiting for the socket, from `out_pos` on.
     pub(crate) out: Vec<u8>,
     pub(crate) out_pos: usize,
+    /// `out` has not been drained since the handshake: its capacity is the flights'
+    /// (released at that drain).
+    pub(crate) handshake_out: bool,
     pub(crate) want_write: bool,
     /// `write()` returned `false`: emit `'drain'` once everything is sent.
     pub(crate) need_drain: bool,
@@ -243,6 +246,7 @@ impl SocketState {
             connecting,
             out: Vec::new(),
             out_pos: 0,
+            handshake_out: true,
             want_write: connecting,
             need_drain: false,
             ending: false,

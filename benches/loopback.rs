@@ -4,7 +4,7 @@
 //!
 //! ```sh
 //! cargo build --release -p node-tls-cli            # `memory` runs our server as this binary
-//! cargo bench --bench loopback                     # every metric once, about 75 s on 2 cores
+//! cargo bench --bench loopback                     # every metric once, about 90 s on 2 cores
 //! cargo bench --bench loopback -- --report         # the same, and BENCHMARKS.md's tables and
 //!                                                  # benches/loopback.svg rewritten
 //! cargo bench --bench loopback -- --quick          # a smoke run: small counts, short limits
@@ -1639,7 +1639,7 @@ fn markdown(cells: &[[String; 9]]) -> String {
 }
 
 const FIGURES_TITLE: &str =
-    "as the client saw it (tokio: a tokio-rustls sink on tokio's default runtime)";
+    "as the client saw it (tokio: a tokio-rustls server on tokio's default runtime)";
 const FIGURES_LEGEND: &str =
     "(ours/x > 1 is better for ours on rates and MB/s, < 1 on memory and latency)";
 const PER_CPU_TITLE: &str = "per server CPU-second (user + system, from /proc)";

@@ -267,8 +267,8 @@ fn main() {
             let config = server.server_config(ClientAuth::None).expect("config");
             let (mut samples, mut resumed) = (Vec::new(), 0);
 
-            // one connection first: Node's JIT has no match here, but the resumed rows
-            // need a session, and lazily built parts of the context are not a connection's
+            // a first connection, not counted: the resumed rows need its session, and
+            // the context builds some parts on first use
             for i in 0..=n {
                 let (sample, r) = if side == "rustls" {
                     connection(&client, || {

@@ -15,11 +15,11 @@
 //! The servers:
 //! - ours, for the rate, throughput and echo metrics: in this process, on a thread of its
 //!   own with its own `EventLoop` (`create_server`, a sink that acks, an echo, or a source
-//!   that sends on request); for
-//!   `memory`: the CLI as a child process, `node-tls serve --mode sink --json` (found next
-//!   to this bench's binary, in `$CARGO_TARGET_DIR` or in `target/`, release preferred).
-//! - node: always a child process, `node -e NODE_SERVER` (the script below: the same sink
-//!   echo or source).
+//!   that sends on request); for `memory`: the CLI as a child process, `node-tls serve
+//!   --mode sink --json` (found next to this bench's binary, in `$CARGO_TARGET_DIR` or in
+//!   `target/`, release preferred).
+//! - node: always a child process, `node -e NODE_SERVER` (the script below: the same
+//!   sink, echo or source).
 //! - tokio: what a Rust user would write instead, a tokio-rustls server on tokio's default
 //!   multi-threaded runtime (`support/tokio_sink.rs`, the same servers and ring
 //!   provider), as a child process: this bench binary run again with `--serve-tokio`.
@@ -46,8 +46,7 @@
 //!   (`seq`) or 10 at a time (`c10`); a fresh client `SecureContext` per connection (made
 //!   before the clock starts) so no session can resume, which is checked.
 //! - `handshake-resumed-seq-p256[-tls12]`, `handshake-resumed-c10-p256-tls12`: one client
-//!   context for every connection, so
-//!   tickets resume them (checked with `is_session_reused()`; warm-up connections get the
+//!   context for every connection, so tickets resume them (checked with `is_session_reused()`; warm-up connections get the
 //!   first tickets); the rate is over the resumed connections only, from their own times.
 //!   Against Node about one TLS 1.3 connection in three is a full handshake: OpenSSL issues
 //!   two tickets after a full handshake and none after a resumed one, and rustls's client

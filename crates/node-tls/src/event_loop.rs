@@ -1058,6 +1058,15 @@ fn socket_io(state: &mut State, id: usize, ready: Ready) -> Option<io::Error> {
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) if s.tls_failed => {
+                    // The TLS error was raised and the socket waits for the peer's end
+                    // of stream: a reset ends that wait, as the end would (Node had
+                    // destroyed the socket at the first error, so raised nothing more).
+                    s.read_eof = true;
+                    s.feed_wire_eof();
+                    queue.push_back(Emit::End(id));
+                    break;
+                }
                 Err(e) => {
                     s.read_eof = true;
                     if s.tls.is_secure() || s.tls.is_closed() {

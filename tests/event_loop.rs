@@ -710,3 +710,58 @@ fn check_server_identity_is_the_callers_when_given() {
     );
     server.close();
 }
+
+/// A peer that finishes the handshake, sends a record that cannot decrypt, and 100 ms
+/// later resets the connection (`SO_LINGER` 0). The client raises the TLS error once,
+/// then waits for the peer's end of stream: the reset ends that wait as a FIN does (the
+/// same events), and is no second `error` (`ECONNRESET`; Node's socket, destroyed at the
+/// first error, raises nothing more).
+#[test]
+fn a_reset_after_a_tls_error_is_no_second_error() {
+    use context::{create_secure_context, ClientAuth, SecureContextOptions};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let peer = std::thread::spawn(move || {
+        let server = create_secure_context(
+            &SecureContextOptions::new()
+                .key(read_fixture("spec/server-key.pem"))
+                .cert(read_fixture("spec/server-cert.pem")),
+        )
+        .unwrap();
+        let config = server.server_config(ClientAuth::None).unwrap();
+        let (mut tcp, _) = listener.accept().unwrap();
+        let mut tls = rustls::ServerConnection::new(config).unwrap();
+        while tls.is_handshaking() {
+            tls.complete_io(&mut tcp).unwrap();
+        }
+        while tls.wants_write() {
+            tls.write_tls(&mut tcp).unwrap(); // the tickets
+        }
+        // application data that no key decrypts
+        tcp.write_all(&[23, 3, 3, 0, 20]).unwrap();
+        tcp.write_all(&[0x5a; 20]).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        socket2::SockRef::from(&tcp)
+            .set_linger(Some(Duration::ZERO))
+            .unwrap();
+    });
+    let ev = EventLoop::new().unwrap();
+    let log = log();
+    let sock = connect(&ev, ConnectOptions::new(port).reject_unauthorized(false)).unwrap();
+    record(&sock, &log);
+    let l = log.clone();
+    sock.on_secure_connect(move |_| push(&l, "secureConnect"));
+    wait(&ev, &log, "close:false");
+    peer.join().unwrap();
+    // anything the loop would still raise
+    let _ = ev.run_until(|| false, Duration::from_millis(200));
+    let log = log.borrow().clone();
+    let errors: Vec<&String> = log.iter().filter(|e| e.starts_with("error:")).collect();
+    assert_eq!(
+        log.first().map(String::as_str),
+        Some("secureConnect"),
+        "{log:?}"
+    );
+    assert_eq!(errors.len(), 1, "one error only: {log:?}");
+    assert_ne!(errors[0], "error:ECONNRESET", "{log:?}");
+}

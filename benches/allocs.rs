@@ -119,7 +119,7 @@ fn connection<S: Server>(
         tally: &mut hs,
     };
     let (_, resumed, mut client) = handshake_client(client, &mut counted);
-    let server = counted.inner;
+    let mut server = counted.inner;
     let mut sample = Sample {
         handshake: hs,
         idle: hs.held,
@@ -127,7 +127,6 @@ fn connection<S: Server>(
     };
     let mut trip = Tally::default();
     let request = vec![b'q'; 1024];
-    let mut server = server;
     let answer = round_trip(&mut client, &mut server, &request, |step| trip.count(step));
     assert_eq!(answer, request, "the echo");
     sample.trip_calls = trip.calls;

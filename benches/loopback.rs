@@ -1827,11 +1827,10 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--serve-tokio") {
         // the bench's own child: the tokio-rustls server (see ChildServer::tokio)
-        let serve = match args.get(4).map(String::as_str) {
-            Some("echo") => Serve::Echo,
-            Some("source") => Serve::Source,
-            _ => Serve::Sink,
-        };
+        let serve = [Serve::Echo, Serve::Source]
+            .into_iter()
+            .find(|s| args.get(4).is_some_and(|word| word == s.word()))
+            .unwrap_or(Serve::Sink);
         tokio_sink::serve(&args[2], &args[3], serve, ACK_UNIT, CHUNK);
     }
     let (mut quick, mut write_report, mut runs) = (false, false, 1);

@@ -1027,11 +1027,7 @@ fn socket_io(state: &mut State, id: usize, ready: Ready) -> Option<io::Error> {
             budget -= 1;
             match s.stream.read(read_buf) {
                 Ok(0) => {
-                    s.read_eof = true;
-                    s.feed_wire_eof();
-                    if s.tls_failed {
-                        queue.push_back(Emit::End(id));
-                    }
+                    s.wire_ended(id, queue);
                     break;
                 }
                 Ok(n) => {
@@ -1048,11 +1044,7 @@ fn socket_io(state: &mut State, id: usize, ready: Ready) -> Option<io::Error> {
                         // libuv (so Node) takes a short read on a hung-up socket as
                         // the end: a peer that wrote, then reset (`SO_LINGER` 0),
                         // gets `'end'`, not the reset.
-                        s.read_eof = true;
-                        s.feed_wire_eof();
-                        if s.tls_failed {
-                            queue.push_back(Emit::End(id));
-                        }
+                        s.wire_ended(id, queue);
                         break;
                     }
                 }
@@ -1062,9 +1054,7 @@ fn socket_io(state: &mut State, id: usize, ready: Ready) -> Option<io::Error> {
                     // The TLS error was raised and the socket waits for the peer's end
                     // of stream: a reset ends that wait, as the end would (Node had
                     // destroyed the socket at the first error, so raised nothing more).
-                    s.read_eof = true;
-                    s.feed_wire_eof();
-                    queue.push_back(Emit::End(id));
+                    s.wire_ended(id, queue);
                     break;
                 }
                 Err(e) => {

@@ -366,6 +366,16 @@ impl SocketState {
         }
     }
 
+    /// The peer's end of stream (or what the loop takes as one): to the engine, and,
+    /// on a socket that already raised its TLS error and waited for this, its end.
+    pub(crate) fn wire_ended(&mut self, id: usize, queue: &mut VecDeque<Emit>) {
+        self.read_eof = true;
+        self.feed_wire_eof();
+        if self.tls_failed {
+            queue.push_back(Emit::End(id));
+        }
+    }
+
     pub(crate) fn fail_io(
         &mut self,
         id: usize,

@@ -587,6 +587,10 @@ fn max_send_fragment_shows_on_the_wire() {
         sock.write(&[b'x'; 5000]);
     });
     let port = server.listen(0, "127.0.0.1").unwrap().port();
+    // the thread's end wakes the loop (a finished thread is no event of its own: the
+    // loop would sleep to its limit)
+    let finished = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (flag, remote) = (finished.clone(), ev.remote());
     let client = std::thread::spawn(move || {
         let (mut stream, mut tls) = handshaken_client(port);
         let mut out = Vec::new();
@@ -606,10 +610,15 @@ fn max_send_fragment_shows_on_the_wire() {
             }
         }
         assert_eq!(got, 5000);
+        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = remote.wake();
         wire
     });
     let done = ev
-        .run_until(|| client.is_finished(), Duration::from_secs(10))
+        .run_until(
+            || finished.load(std::sync::atomic::Ordering::SeqCst) || client.is_finished(),
+            Duration::from_secs(10),
+        )
         .unwrap();
     assert!(done);
     let wire = client.join().unwrap();
